@@ -1,0 +1,84 @@
+# FS-DAX memory registration for RDMA: the one entry point.
+#
+#   make demo      set everything up, boot the guest, show the main job
+#   make test      set everything up, run the whole suite in the guest
+#
+# Everything is incremental: sources are unpacked once, the trees are only
+# re-created when a patch file changed, kernel and rdma-core go through
+# ccache. Build outputs live under build/ (ignored by git).
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+B := $(TOP)/build
+S := $(TOP)/scripts
+
+# The guest kernel: the pristine tree is called "-stock", a tree carrying
+# the series "-fsdax-rdma" (the tests know which behaviour to expect).
+KERNEL_PATCHES = $(shell $(S)/tree.sh list linux 2>/dev/null)
+LOCALVERSION = $(if $(strip $(KERNEL_PATCHES)),-fsdax-rdma,-stock)
+BZIMAGE := $(B)/kbuild/arch/x86/boot/bzImage
+BZIMAGE_STOCK := $(B)/kbuild-stock/arch/x86/boot/bzImage
+VM_TIMEOUT ?= 2400
+
+.PHONY: all deps sources tree export kernel kernel-stock rdma-core tests-build \
+	setup demo test bench shell checkpatch clean help
+
+all: setup
+
+help:
+	@sed -n '1,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@$(S)/deps.sh
+
+sources: deps
+	@$(S)/sources.sh linux
+	@$(S)/sources.sh rdma-core
+
+# build/linux and build/rdma-core: git trees = pristine base + the series.
+tree: sources
+	@$(S)/tree.sh apply linux
+	@$(S)/tree.sh apply rdma-core
+
+# Write the commits of build/linux and build/rdma-core back as patch files.
+export:
+	@$(S)/tree.sh export linux
+	@$(S)/tree.sh export rdma-core
+
+kernel: tree
+	@$(S)/kernel.sh $(B)/linux $(B)/kbuild $(LOCALVERSION)
+
+# The unmodified kernel, for comparisons against stock.
+kernel-stock: sources
+	@$(S)/kernel.sh $(B)/src/linux $(B)/kbuild-stock -stock
+
+rdma-core: tree
+	@$(S)/rdma-core.sh
+
+tests-build: kernel rdma-core
+	@echo "==> building the tests (log: build/logs/tests.log)"
+	@$(MAKE) -s -C tests TOP=$(TOP) >$(B)/logs/tests.log 2>&1 || \
+		{ tail -20 $(B)/logs/tests.log; echo "ERROR: the tests do not build"; exit 1; }
+
+setup: tests-build
+
+demo: setup
+	@tests/vm/run-vm.sh $(BZIMAGE) demo 900
+	@if [ -f $(B)/vm/failure ]; then echo "ERROR: $$(cat $(B)/vm/failure)"; exit 1; fi
+	@echo; cat $(B)/vm/demo.txt
+
+test: setup
+	@tests/vm/run-vm.sh $(BZIMAGE) test $(VM_TIMEOUT)
+	@$(S)/report.sh
+
+bench: setup
+	@echo "no benchmarks yet (issue 5)"
+
+shell: setup
+	@tests/vm/run-vm.sh $(BZIMAGE) shell 86400
+
+checkpatch: tree
+	@$(S)/checkpatch.sh
+
+clean:
+	rm -rf $(B)

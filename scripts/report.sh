@@ -1,0 +1,31 @@
+#!/bin/bash
+# Print the guest's TAP and the closing count line; exit 1 on any failure,
+# including a guest that never finished.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=$BUILD/vm
+tap=$out/results.tap
+pass=0 fail=0 skip=0
+[ -f "$tap" ] && cat "$tap"
+if [ -f "$tap" ]; then
+	pass=$(grep -Ec '^ok [0-9]+ ' "$tap" | tr -d ' ')
+	skip=$(grep -Ec '^ok [0-9]+ .*# *SKIP' "$tap" | tr -d ' ')
+	fail=$(grep -Ec '^not ok [0-9]+ ' "$tap" | tr -d ' ')
+	pass=$((pass - skip))
+fi
+if [ -f "$out/failure" ]; then
+	echo "not ok - $(cat "$out/failure")"
+	tail -n 15 "$out/console.log" | sed 's/^/#   /'
+	fail=$((fail + 1))
+elif [ ! -f "$tap" ]; then
+	echo "not ok - the guest produced no results (see build/vm/console.log)"
+	fail=$((fail + 1))
+fi
+echo "# guest console: build/vm/console.log, dmesg: build/vm/dmesg.txt, per-test logs: build/vm/log-*.txt"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]

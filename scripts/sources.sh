@@ -1,0 +1,71 @@
+#!/bin/bash
+# Fetch and unpack the two pristine bases into build/src:
+#   linux   Debian's linux-source-6.12, pinned to $KERNEL_PIN, with a loud
+#           fallback to the newest 6.12 the archive has;
+#   rdma    rdma-core $RDMA_VERSION from the trixie deb-src entry, verified
+#           against the SHA-256 that apt-cache showsrc prints (the archive
+#           answers 404 for the .dsc, so apt's own check never runs).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+what=$1
+src=$BUILD/src
+mkdir -p "$src"
+
+kernel() {
+	local pkg=linux-source-6.12 have want=$KERNEL_PIN-1~deb12u1
+	have=$(dpkg-query -W -f='${Version}' $pkg 2>/dev/null || true)
+	if [ "$have" != "$want" ]; then
+		step "installing $pkg $want"
+		if ! apt_get install -y --no-install-recommends "$pkg=$want"; then
+			warn "$pkg $want is not in the archive any more; falling back to the newest 6.12"
+			apt_get install -y --no-install-recommends "$pkg" ||
+				die "cannot install $pkg from Debian's archive"
+		fi
+		have=$(dpkg-query -W -f='${Version}' $pkg)
+	fi
+	local ver=${have%%-*}
+	[ "$ver" = "$KERNEL_PIN" ] ||
+		warn "kernel base is $ver, not the pinned $KERNEL_PIN: patches may not apply"
+	local dir=$src/linux-$ver
+	if [ ! -f "$dir/.unpacked" ]; then
+		step "unpacking linux $ver"
+		rm -rf "$dir" "$src/linux-source-6.12"
+		tar -C "$src" -xf /usr/src/linux-source-6.12.tar.xz ||
+			die "cannot unpack /usr/src/linux-source-6.12.tar.xz"
+		mv "$src/linux-source-6.12" "$dir"
+		echo "$ver" >"$dir/.unpacked"
+	fi
+	ln -sfn "linux-$ver" "$src/linux"
+}
+
+rdma() {
+	local v=$RDMA_VERSION dir=$src/rdma-core-$RDMA_VERSION
+	[ -f "$dir/.unpacked" ] && return 0
+	ensure_trixie_src
+	local tarball=rdma-core_$v.orig.tar.gz sum
+	sum=$(apt-cache showsrc rdma-core 2>/dev/null |
+		awk -v f="$tarball" 'length($1) == 64 && $3 == f {print $1; exit}')
+	[ -n "$sum" ] || die "apt-cache showsrc knows no rdma-core $v-1 (is the trixie deb-src entry there?)"
+	mkdir -p "$BUILD/dl"
+	if ! echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null; then
+		step "downloading rdma-core $v"
+		# apt-get source fails on the missing .dsc after it has fetched
+		# the tarballs: its exit status is ignored, the checksum decides.
+		(cd "$BUILD/dl" && apt-get source --download-only "rdma-core=$v-1" \
+			>"$BUILD/dl/apt-source.log" 2>&1) || true
+	fi
+	echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status ||
+		die "rdma-core $v tarball missing or its SHA-256 does not match apt-cache showsrc ($sum)"
+	step "unpacking rdma-core $v (sha256 verified)"
+	rm -rf "$dir"
+	tar -C "$src" -xzf "$BUILD/dl/$tarball"
+	echo "$v" >"$dir/.unpacked"
+	ln -sfn "rdma-core-$v" "$src/rdma-core"
+}
+
+case $what in
+linux) kernel ;;
+rdma-core) rdma ;;
+*) die "usage: $0 linux|rdma-core" ;;
+esac

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "rdmatest.h"
+
+#define RT_DEPTH	16
+#define RT_WAIT_MS	10000
+
+/* ::ffff:192.0.2.1, the RoCEv2 GID of veth0's address. */
+static const uint8_t rt_gid[16] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1
+};
+
+static int find_gid(struct ibv_context *ctx)
+{
+	union ibv_gid gid;
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		if (ibv_query_gid(ctx, 1, i, &gid))
+			break;
+		if (!memcmp(gid.raw, rt_gid, sizeof(rt_gid)))
+			return i;
+	}
+	return -ENOENT;
+}
+
+static int qp_to_rts(struct rt *rt, struct ibv_qp *qp, uint32_t dest)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_INIT,
+		.port_num = 1,
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ |
+				   IBV_ACCESS_REMOTE_ATOMIC,
+	};
+	int ret;
+
+	ret = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			    IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
+	if (ret)
+		return -ret;
+
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = IBV_MTU_1024;
+	a.dest_qp_num = dest;
+	a.max_dest_rd_atomic = 1;
+	a.min_rnr_timer = 1;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.port_num = 1;
+	a.ah_attr.grh.hop_limit = 1;
+	a.ah_attr.grh.sgid_index = rt->gid_index;
+	memcpy(a.ah_attr.grh.dgid.raw, rt_gid, sizeof(rt_gid));
+	ret = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			    IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			    IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER);
+	if (ret)
+		return -ret;
+
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.timeout = 12;
+	a.retry_cnt = 3;
+	a.rnr_retry = 3;
+	a.max_rd_atomic = 1;
+	ret = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
+			    IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+			    IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
+	return -ret;
+}
+
+int rt_reconnect(struct rt *rt)
+{
+	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
+	struct ibv_wc wc;
+	int i, ret;
+
+	while (ibv_poll_cq(rt->cq, 1, &wc) > 0)
+		;
+	for (i = 0; i < 2; i++) {
+		ret = ibv_modify_qp(rt->qp[i], &a, IBV_QP_STATE);
+		if (ret)
+			return -ret;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = qp_to_rts(rt, rt->qp[i], rt->qp[!i]->qp_num);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int rt_open(struct rt *rt)
+{
+	struct ibv_qp_init_attr qa = {
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = RT_DEPTH, .max_recv_wr = RT_DEPTH,
+			 .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct ibv_device **list;
+	int i, n, ret = -ENODEV;
+
+	memset(rt, 0, sizeof(*rt));
+	list = ibv_get_device_list(&n);
+	if (!list)
+		return -errno;
+	for (i = 0; i < n; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), RT_DEV))
+			rt->ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	if (!rt->ctx)
+		return ret;
+
+	rt->gid_index = find_gid(rt->ctx);
+	if (rt->gid_index < 0)
+		return rt->gid_index;
+	rt->pd = ibv_alloc_pd(rt->ctx);
+	rt->cq = ibv_create_cq(rt->ctx, 4 * RT_DEPTH, NULL, NULL, 0);
+	if (!rt->pd || !rt->cq)
+		return -ENOMEM;
+	qa.send_cq = rt->cq;
+	qa.recv_cq = rt->cq;
+	for (i = 0; i < 2; i++) {
+		rt->qp[i] = ibv_create_qp(rt->pd, &qa);
+		if (!rt->qp[i])
+			return -errno;
+	}
+	return rt_reconnect(rt);
+}
+
+void rt_close(struct rt *rt)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (rt->qp[i])
+			ibv_destroy_qp(rt->qp[i]);
+	if (rt->cq)
+		ibv_destroy_cq(rt->cq);
+	if (rt->pd)
+		ibv_dealloc_pd(rt->pd);
+	if (rt->ctx)
+		ibv_close_device(rt->ctx);
+	memset(rt, 0, sizeof(*rt));
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
+	    struct ibv_mr *lmr, void *laddr, size_t len,
+	    uint64_t raddr, uint32_t rkey)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)laddr, .length = len, .lkey = lmr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = 0x5eed, .sg_list = &sge, .num_sge = 1,
+		.opcode = opcode, .send_flags = IBV_SEND_SIGNALED,
+		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
+	}, *bad;
+	long deadline = now_ms() + RT_WAIT_MS;
+	struct ibv_wc wc;
+	int n;
+
+	if (ibv_post_send(rt->qp[qp], &wr, &bad))
+		return -EIO;
+	do {
+		n = ibv_poll_cq(rt->cq, 1, &wc);
+		if (n < 0)
+			return -EIO;
+		if (n == 1)
+			return wc.status;
+	} while (now_ms() < deadline);
+	return -ETIMEDOUT;
+}
+
+void *rt_map_file(const char *dir, const char *name, size_t size, int *fd)
+{
+	char path[256];
+	void *p;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	*fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (*fd < 0)
+		return NULL;
+	if (fallocate(*fd, 0, 0, size)) {
+		close(*fd);
+		return NULL;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (p == MAP_FAILED) {
+		close(*fd);
+		return NULL;
+	}
+	return p;
+}
+
+int rt_is_dax(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx))
+		return -errno;
+	if (!(stx.stx_attributes_mask & STATX_ATTR_DAX))
+		return -EOPNOTSUPP;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+bool rt_kernel_has_series(void)
+{
+	struct utsname u;
+
+	/* The Makefile builds the pristine tree as "-stock". */
+	return !uname(&u) && !strstr(u.release, "-stock");
+}
+
+void rt_fill(void *buf, size_t len, uint32_t seed)
+{
+	uint32_t *p = buf, x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++) {
+		x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+		p[i] = x;
+	}
+}
+
+long rt_check(const void *buf, size_t len, uint32_t seed)
+{
+	const uint32_t *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < len / 4; i++) {
+		x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+		if (p[i] != x)
+			return i * 4;
+	}
+	return -1;
+}

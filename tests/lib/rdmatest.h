@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the guest tests: an rxe0 context with two RC QPs
+ * connected to each other (the "local" and the "peer" side of one
+ * loopback connection), one-shot RDMA operations, and files on the
+ * guest's DAX and non-DAX mounts.
+ */
+#ifndef RDMATEST_H
+#define RDMATEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <infiniband/verbs.h>
+
+#define RT_DEV		"rxe0"
+#define RT_EXT4		"/mnt/ext4"
+#define RT_XFS		"/mnt/xfs"
+#define RT_NODAX	"/mnt/nodax"
+#define RT_TMPFS	"/tmp"
+
+struct rt {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+	struct ibv_qp *qp[2];	/* qp[0] <-> qp[1], RC, connected */
+	int gid_index;
+};
+
+/* Open rxe0, allocate a PD and CQ and connect two RC QPs. 0 or -errno. */
+int rt_open(struct rt *rt);
+void rt_close(struct rt *rt);
+
+/*
+ * Post one signaled work request of @opcode (IBV_WR_RDMA_WRITE or
+ * IBV_WR_RDMA_READ) on rt->qp[@qp] using @len bytes at @laddr of @lmr and
+ * the remote @raddr/@rkey; wait for its completion and return its status
+ * (IBV_WC_SUCCESS on success), or -errno if it could not be posted or did
+ * not complete within a few seconds.
+ */
+int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
+	    struct ibv_mr *lmr, void *laddr, size_t len,
+	    uint64_t raddr, uint32_t rkey);
+
+/* Bring both QPs back to RTS after an error completion. 0 or -errno. */
+int rt_reconnect(struct rt *rt);
+
+/*
+ * Create @dir/@name of @size bytes (allocated, zeroed), open it O_RDWR and
+ * map it MAP_SHARED. Returns the mapping or NULL; *fd gets the descriptor.
+ */
+void *rt_map_file(const char *dir, const char *name, size_t size, int *fd);
+
+/* 1 if @path is a DAX file (statx STATX_ATTR_DAX), 0 if not, -errno. */
+int rt_is_dax(const char *path);
+
+/* 1 when the running kernel carries the FS-DAX MR series, 0 on stock. */
+bool rt_kernel_has_series(void);
+
+/* Fill / check a pattern derived from @seed. rt_check returns the first
+ * mismatching offset or -1. */
+void rt_fill(void *buf, size_t len, uint32_t seed);
+long rt_check(const void *buf, size_t len, uint32_t seed);
+
+#endif

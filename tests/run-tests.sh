@@ -1,0 +1,70 @@
+#!/bin/bash
+# The guest's test runner: runs every test, re-numbers their TAP into one
+# flat stream (build/vm/results.tap) and ends with a check of dmesg.
+#   run-tests.sh OUTDIR [NAME...]
+# C tests come from tests/c (kselftest harness, built to build/tests/t),
+# shell tests from tests/sh (each prints TAP itself).
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$1
+shift
+tap=$out/results.tap
+per_test_limit=${FSDAX_TEST_TIMEOUT:-600}
+n=0
+: >"$tap"
+emit() { echo "$*" | tee -a "$tap" >/dev/console; }
+
+# run_one NAME CMD...: run a TAP-speaking test, re-number its results.
+run_one() {
+	local name=$1 log=$out/log-$1.txt rc seen
+	shift
+	echo "# ---- $name" >/dev/console
+	timeout -k 5 "$per_test_limit" "$@" >"$log" 2>&1
+	rc=$?
+	seen=0
+	while IFS= read -r line; do
+		case $line in
+		"ok "* | "not ok "*)
+			local st=ok rest=${line#ok }
+			if [ "${line#not ok }" != "$line" ]; then
+				st="not ok" rest=${line#not ok }
+			fi
+			n=$((n + 1)) seen=$((seen + 1))
+			emit "$st $n $name: ${rest#* }"
+			;;
+		"#"*) echo "$line" >>"$tap" ;;
+		esac
+	done <"$log"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		n=$((n + 1))
+		emit "not ok $n $name: timed out after ${per_test_limit}s"
+	elif [ $seen = 0 ] || { [ $rc != 0 ] && ! grep -q '^not ok' "$log"; }; then
+		n=$((n + 1))
+		emit "not ok $n $name: exited $rc after $seen result(s)"
+		tail -n 20 "$log" | sed 's/^/#   /' >>"$tap"
+	fi
+}
+
+want() { [ $# = 0 ] || [[ " $* " == *" $name "* ]]; }
+
+for src in "$top"/tests/c/*.c; do
+	name=$(basename "$src" .c)
+	want "$@" || continue
+	run_one "$name" "$FSDAX_BIN/t/$name"
+done
+for src in "$top"/tests/sh/*.sh; do
+	name=$(basename "$src" .sh)
+	want "$@" || continue
+	run_one "$name" bash "$src"
+done
+
+# Any kernel warning during the run fails the suite.
+n=$((n + 1))
+dmesg >"$out/dmesg-tests.txt"
+bad=$(grep -E 'WARNING:|BUG:|BUG |lockdep|possible circular|possible recursive|inconsistent lock|KASAN|UBSAN|Oops|general protection|list_(add|del) corruption|sleeping function called' "$out/dmesg-tests.txt" | head -5)
+if [ -z "$bad" ]; then
+	emit "ok $n dmesg: no WARNING, BUG, lockdep or KASAN report"
+else
+	emit "not ok $n dmesg: kernel reported problems"
+	echo "$bad" | sed 's/^/#   /' | tee -a "$tap" >/dev/console
+fi
+echo "1..$n" >>"$tap"

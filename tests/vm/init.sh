@@ -1,0 +1,71 @@
+#!/bin/bash
+# PID 1 of the test guest. The root is the host's / (read-only 9p); this
+# sets up what the tests need and runs FSDAX_MODE:
+#   /tmp, /run, /mnt  tmpfs
+#   /mnt/ext4         ext4 -o dax on /dev/pmem0
+#   /mnt/xfs          xfs -o dax on /dev/pmem1
+#   /mnt/nodax        ext4 on a ramdisk (no DAX)
+#   rxe0              soft-RoCE on veth0 (192.0.2.1/24), peer veth1 (192.0.2.2/24)
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LANG=C.UTF-8
+export PYTHONDONTWRITEBYTECODE=1
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs shm /dev/shm
+for d in /tmp /run /mnt; do mount -t tmpfs tmpfs $d; done
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 fsdaxout "$FSDAX_OUT"
+
+out=$FSDAX_OUT
+log() { echo "guest: $*" | tee -a "$out/setup.log" >/dev/console; }
+fail() {
+	log "SETUP FAILED: $*"
+	echo "guest setup failed: $*" >"$out/failure"
+	dmesg >"$out/dmesg.txt"
+	sync
+	echo b >/proc/sysrq-trigger
+}
+
+hostname fsdax-guest
+ip link set lo up || fail "lo"
+ip link add veth0 type veth peer name veth1 || fail "veth"
+ip addr add 192.0.2.1/24 dev veth0 && ip addr add 192.0.2.2/24 dev veth1 || fail "veth addresses"
+ip link set veth0 up && ip link set veth1 up || fail "veth up"
+rdma link add rxe0 type rxe netdev veth0 || fail "rdma link add rxe0"
+
+mkdir -p /mnt/ext4 /mnt/xfs /mnt/nodax
+[ -b /dev/pmem0 ] && [ -b /dev/pmem1 ] || fail "no /dev/pmem0 and /dev/pmem1"
+mkfs.ext4 -q -F -b 4096 /dev/pmem0 >/dev/null 2>&1 || fail "mkfs.ext4 pmem0"
+mount -o dax /dev/pmem0 /mnt/ext4 || fail "mount -o dax ext4"
+mkfs.xfs -q -f /dev/pmem1 >/dev/null 2>&1 || fail "mkfs.xfs pmem1"
+mount -o dax /dev/pmem1 /mnt/xfs || fail "mount -o dax xfs"
+mkfs.ext4 -q -F /dev/ram0 >/dev/null 2>&1 || fail "mkfs.ext4 ram0"
+mount /dev/ram0 /mnt/nodax || fail "mount ram0"
+chmod 1777 /mnt/ext4 /mnt/xfs /mnt/nodax
+
+# Give rxe0 a moment to see veth0's address as a GID.
+for _ in $(seq 50); do
+	grep -qs 'ffff:c000:0201' /sys/class/infiniband/rxe0/ports/1/gids/* && break
+	sleep 0.1
+done
+log "ready: $(uname -r), rxe0 $(cat /sys/class/infiniband/rxe0/ports/1/state 2>/dev/null)"
+
+export FSDAX_BIN=$FSDAX_TOP/build/tests
+export LD_LIBRARY_PATH=$FSDAX_TOP/build/rdma-core/build/lib
+export PYTHONPATH=$FSDAX_TOP/build/rdma-core/build/python
+cd /tmp
+case $FSDAX_MODE in
+test) "$FSDAX_TOP/tests/run-tests.sh" "$out" ;;
+demo) "$FSDAX_BIN/demo" 2>&1 | tee "$out/demo.txt" >/dev/console ;;
+bench) "$FSDAX_TOP/tests/bench/run-bench.sh" "$out" ;;
+shell) setsid -c bash -i </dev/console >/dev/console 2>&1 ;;
+esac
+dmesg >"$out/dmesg.txt"
+touch "$out/done"
+sync
+echo b >/proc/sysrq-trigger
+sleep 10

@@ -1,0 +1,55 @@
+#!/bin/bash
+# Boot the guest kernel under QEMU with the host's / read-only over
+# virtio-9p, two emulated pmem ranges and no network, and run MODE in it:
+#   run-vm.sh KERNEL MODE [TIMEOUT]     MODE: test | demo | bench | shell
+# The guest writes what it produces into build/vm/ (a writable 9p share);
+# a guest that panics or outlives TIMEOUT seconds fails the run.
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+kernel=$1 mode=$2 limit=${3:-2400}
+out=$BUILD/vm
+[ -f "$kernel" ] || die "no guest kernel at $kernel (run make kernel)"
+rm -rf "$out"
+mkdir -p "$out"
+
+# /dev/kvm: use it only if a guest really boots with it (nested KVM hangs
+# at boot on these machines); otherwise TCG.
+accel="tcg,thread=multi"
+if [ -w /dev/kvm ] && [ "${FSDAX_KVM:-probe}" != no ]; then
+	if timeout 60 qemu-system-x86_64 -accel kvm -m 256 -nographic -no-reboot \
+		-kernel "$kernel" -append "console=ttyS0 panic=-1 root=/dev/null" \
+		-nic none </dev/null 2>/dev/null | grep -q 'Kernel panic'; then
+		accel=kvm
+	fi
+fi
+
+cmdline="console=ttyS0 root=/dev/root rootfstype=9p ro"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
+cmdline+=" init=$TOP/tests/vm/init.sh memmap=1G!4G memmap=1G!6G"
+cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4"
+cmdline+=" FSDAX_MODE=$mode FSDAX_TOP=$TOP FSDAX_OUT=$out"
+
+step "booting the guest ($accel, mode $mode, limit ${limit}s; console: build/vm/console.log)"
+set +e
+timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
+	-accel "$accel" -cpu max -smp 2 -m 8G \
+	-nographic -no-reboot -nic none \
+	-kernel "$kernel" -append "$cmdline" \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on \
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev local,id=out,path="$out",security_model=none \
+	-device virtio-9p-pci,fsdev=out,mount_tag=fsdaxout \
+	</dev/null >"$out/console.log" 2>&1
+rc=$?
+set -e
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	echo "guest hung: killed after ${limit}s" >"$out/failure"
+elif ! [ -f "$out/done" ]; then
+	if grep -q 'Kernel panic' "$out/console.log"; then
+		echo "guest panicked: $(grep -m1 'Kernel panic' "$out/console.log" | cut -c1-160)" >"$out/failure"
+	else
+		echo "guest stopped before it finished (qemu exit $rc); see build/vm/console.log" >"$out/failure"
+	fi
+fi
+exit 0
