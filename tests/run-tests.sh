@@ -60,7 +60,7 @@ done
 # Any kernel warning during the run fails the suite.
 n=$((n + 1))
 dmesg >"$out/dmesg-tests.txt"
-bad=$(grep -E 'WARNING:|BUG:|BUG |lockdep|possible circular|possible recursive|inconsistent lock|KASAN|UBSAN|Oops|general protection|list_(add|del) corruption|sleeping function called' "$out/dmesg-tests.txt" | head -5)
+bad=$(grep -E 'WARNING:|BUG:|BUG |KASAN|UBSAN|Oops|general protection|circular locking|recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|list_(add|del) corruption|sleeping function called|blocked for more than|Call Trace:' "$out/dmesg-tests.txt" | head -5)
 if [ -z "$bad" ]; then
 	emit "ok $n dmesg: no WARNING, BUG, lockdep or KASAN report"
 else

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ibv_reg_mr() over each kind of memory, and an RDMA WRITE then READ
- * between two RC QPs through the MR, checked through the file itself.
+ * ibv_reg_mr() over each kind of memory, and RDMA WRITE / READ between two
+ * RC QPs through the MR, checked through the file itself.
  *
- * On FS-DAX, stock 6.12 refuses the registration with EOPNOTSUPP; the
+ * What stock 6.12 does, and what must not change for non-DAX memory (I7):
+ * anonymous memory and tmpfs register either way; a page cache file
+ * (non-DAX ext4) registers read-only, while a writable long-term pin of it
+ * is refused with EFAULT (mm/gup: writable_file_mapping_allowed()).
+ *
+ * On FS-DAX, stock 6.12 refuses any registration with EOPNOTSUPP; the
  * kernel with the series must accept it and move the data. Which one is
  * expected follows the running kernel (rt_kernel_has_series()), so this
  * test turns from "records EOPNOTSUPP" into the real success test when
@@ -35,11 +40,12 @@ FIXTURE(mem) {
 FIXTURE_VARIANT(mem) {
 	const char *dir;	/* NULL: anonymous memory */
 	bool dax;
+	int rw_errno;		/* a writable MR fails with this (0: works) */
 };
 
 FIXTURE_VARIANT_ADD(mem, anon) { .dir = NULL };
 FIXTURE_VARIANT_ADD(mem, tmpfs) { .dir = RT_TMPFS };
-FIXTURE_VARIANT_ADD(mem, ext4_nodax) { .dir = RT_NODAX };
+FIXTURE_VARIANT_ADD(mem, ext4_nodax) { .dir = RT_NODAX, .rw_errno = EFAULT };
 FIXTURE_VARIANT_ADD(mem, ext4_dax) { .dir = RT_EXT4, .dax = true };
 FIXTURE_VARIANT_ADD(mem, xfs_dax) { .dir = RT_XFS, .dax = true };
 
@@ -51,12 +57,13 @@ FIXTURE_SETUP(mem)
 		snprintf(self->path, sizeof(self->path), "%s/reg_mr",
 			 variant->dir);
 		self->buf = rt_map_file(variant->dir, "reg_mr", LEN, &self->fd);
+		ASSERT_NE(NULL, self->buf);
 		ASSERT_EQ(variant->dax, rt_is_dax(self->path));
-	} else
+	} else {
 		self->buf = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(NULL, self->buf);
-	ASSERT_NE(MAP_FAILED, self->buf);
+		ASSERT_NE(MAP_FAILED, self->buf);
+	}
 	self->local = aligned_alloc(4096, LEN);
 	ASSERT_NE(NULL, self->local);
 	self->lmr = ibv_reg_mr(self->rt.pd, self->local, LEN, ACCESS);
@@ -77,28 +84,48 @@ FIXTURE_TEARDOWN(mem)
 	rt_close(&self->rt);
 }
 
-/* Read the target back the way a user would: read(2) for a file. */
-static void target_bytes(FIXTURE_DATA(mem) *self, void *dst)
+/*
+ * Register with @access and check the outcome against what this kernel
+ * must do; NULL when the registration was (rightly) refused.
+ */
+static struct ibv_mr *reg(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(mem) *self,
+			  const FIXTURE_VARIANT(mem) *variant, int access)
+{
+	struct ibv_mr *mr = ibv_reg_mr(self->rt.pd, self->buf, LEN, access);
+	int want = 0;
+
+	if (variant->dax && !rt_kernel_has_series())
+		want = EOPNOTSUPP;	/* stock: no long-term FS-DAX pins */
+	else if (access & IBV_ACCESS_LOCAL_WRITE)
+		want = variant->rw_errno;
+	if (want) {
+		EXPECT_EQ(NULL, mr);
+		EXPECT_EQ(want, errno);
+		if (mr)
+			ibv_dereg_mr(mr);
+		return NULL;
+	}
+	EXPECT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	return mr;
+}
+
+/* The target's bytes the way a user sees them: read(2) for a file. */
+static ssize_t target_bytes(FIXTURE_DATA(mem) *self, void *dst)
 {
 	if (self->fd >= 0)
-		pread(self->fd, dst, LEN, 0);
-	else
-		memcpy(dst, self->buf, LEN);
+		return pread(self->fd, dst, LEN, 0);
+	memcpy(dst, self->buf, LEN);
+	return LEN;
 }
 
 TEST_F(mem, write_read)
 {
-	struct ibv_mr *mr;
+	struct ibv_mr *mr = reg(_metadata, self, variant, ACCESS);
 	void *copy;
 
-	mr = ibv_reg_mr(self->rt.pd, self->buf, LEN, ACCESS);
-	if (variant->dax && !rt_kernel_has_series()) {
-		/* Stock 6.12: long-term pins of FS-DAX pages are refused. */
-		ASSERT_EQ(NULL, mr);
-		ASSERT_EQ(EOPNOTSUPP, errno);
+	if (!mr)
 		return;
-	}
-	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
 
 	/* qp[0] writes the local pattern into the MR; qp[1] is the target. */
 	rt_fill(self->local, LEN, 1);
@@ -107,8 +134,9 @@ TEST_F(mem, write_read)
 					  (uintptr_t)self->buf, mr->rkey));
 	copy = malloc(LEN);
 	ASSERT_NE(NULL, copy);
-	target_bytes(self, copy);
+	ASSERT_EQ(LEN, target_bytes(self, copy));
 	EXPECT_EQ(-1, rt_check(copy, LEN, 1));
+	free(copy);
 
 	/* A new pattern written through the mapping comes back by READ. */
 	rt_fill(self->buf, LEN, 2);
@@ -117,7 +145,30 @@ TEST_F(mem, write_read)
 					  self->lmr, self->local, LEN,
 					  (uintptr_t)self->buf, mr->rkey));
 	EXPECT_EQ(-1, rt_check(self->local, LEN, 2));
-	free(copy);
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+}
+
+TEST_F(mem, read_only)
+{
+	struct ibv_mr *mr;
+
+	/* The content is written before the registration, through write(2)
+	 * for files, so a READ through the MR must return the file's bytes.
+	 */
+	rt_fill(self->local, LEN, 3);
+	if (self->fd >= 0) {
+		ASSERT_EQ(LEN, pwrite(self->fd, self->local, LEN, 0));
+	} else {
+		memcpy(self->buf, self->local, LEN);
+	}
+	mr = reg(_metadata, self, variant, IBV_ACCESS_REMOTE_READ);
+	if (!mr)
+		return;
+	memset(self->local, 0, LEN);
+	ASSERT_EQ(IBV_WC_SUCCESS, rt_rdma(&self->rt, 0, IBV_WR_RDMA_READ,
+					  self->lmr, self->local, LEN,
+					  (uintptr_t)self->buf, mr->rkey));
+	EXPECT_EQ(-1, rt_check(self->local, LEN, 3));
 	EXPECT_EQ(0, ibv_dereg_mr(mr));
 }
 

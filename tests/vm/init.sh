@@ -28,6 +28,7 @@ fail() {
 	dmesg >"$out/dmesg.txt"
 	sync
 	echo b >/proc/sysrq-trigger
+	sleep 10
 }
 
 hostname fsdax-guest
@@ -63,6 +64,7 @@ test) "$FSDAX_TOP/tests/run-tests.sh" "$out" ;;
 demo) "$FSDAX_BIN/demo" 2>&1 | tee "$out/demo.txt" >/dev/console ;;
 bench) "$FSDAX_TOP/tests/bench/run-bench.sh" "$out" ;;
 shell) setsid -c bash -i </dev/console >/dev/console 2>&1 ;;
+script) bash "$FSDAX_SCRIPT" >"$out/script.txt" 2>&1 ;;
 esac
 dmesg >"$out/dmesg.txt"
 touch "$out/done"

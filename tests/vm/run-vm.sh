@@ -1,7 +1,8 @@
 #!/bin/bash
 # Boot the guest kernel under QEMU with the host's / read-only over
 # virtio-9p, two emulated pmem ranges and no network, and run MODE in it:
-#   run-vm.sh KERNEL MODE [TIMEOUT]     MODE: test | demo | bench | shell
+#   run-vm.sh KERNEL MODE [TIMEOUT]
+#   MODE: test | demo | bench | shell | script:/abs/path/to/script.sh
 # The guest writes what it produces into build/vm/ (a writable 9p share);
 # a guest that panics or outlives TIMEOUT seconds fails the run.
 set -euo pipefail
@@ -27,8 +28,9 @@ fi
 cmdline="console=ttyS0 root=/dev/root rootfstype=9p ro"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 cmdline+=" init=$TOP/tests/vm/init.sh memmap=1G!4G memmap=1G!6G"
-cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4"
-cmdline+=" FSDAX_MODE=$mode FSDAX_TOP=$TOP FSDAX_OUT=$out"
+cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4 tsc=reliable"
+cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
+[ "${mode#script:}" != "$mode" ] && cmdline+=" FSDAX_SCRIPT=${mode#script:}"
 
 step "booting the guest ($accel, mode $mode, limit ${limit}s; console: build/vm/console.log)"
 set +e
@@ -36,7 +38,7 @@ timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp 2 -m 8G \
 	-nographic -no-reboot -nic none \
 	-kernel "$kernel" -append "$cmdline" \
-	-fsdev local,id=root,path=/,security_model=none,readonly=on \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-fsdev local,id=out,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=out,mount_tag=fsdaxout \
