@@ -66,6 +66,7 @@ demo: setup
 	@tests/vm/run-vm.sh $(BZIMAGE) demo 900
 	@if [ -f $(B)/vm/failure ]; then echo "ERROR: $$(cat $(B)/vm/failure)"; exit 1; fi
 	@echo; cat $(B)/vm/demo.txt
+	@[ "$$(cat $(B)/vm/demo.rc 2>/dev/null)" = 0 ] || { echo "ERROR: the demo failed"; exit 1; }
 
 test: setup
 	@tests/vm/run-vm.sh $(BZIMAGE) test $(VM_TIMEOUT)

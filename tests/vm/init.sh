@@ -61,7 +61,10 @@ export PYTHONPATH=$FSDAX_TOP/build/rdma-core/build/python
 cd /tmp
 case $FSDAX_MODE in
 test) "$FSDAX_TOP/tests/run-tests.sh" "$out" ;;
-demo) "$FSDAX_BIN/demo" 2>&1 | tee "$out/demo.txt" >/dev/console ;;
+demo)
+	"$FSDAX_BIN/demo" >"$out/demo.txt" 2>&1
+	echo $? >"$out/demo.rc"
+	;;
 bench) "$FSDAX_TOP/tests/bench/run-bench.sh" "$out" ;;
 shell) setsid -c bash -i </dev/console >/dev/console 2>&1 ;;
 script) bash "$FSDAX_SCRIPT" >"$out/script.txt" 2>&1 ;;
