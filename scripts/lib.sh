@@ -24,6 +24,12 @@ run() {
 	fi
 }
 
+# A command that fails under set -e says where instead of exiting silently.
+if [[ $- == *e* ]]; then
+	set -o errtrace
+	trap 'die "${BASH_SOURCE[0]##*/}: unexpected failure at line $LINENO: $BASH_COMMAND"' ERR
+fi
+
 apt_get() {
 	DEBIAN_FRONTEND=noninteractive apt-get -o Dpkg::Use-Pty=0 "$@" \
 		>>"$LOGS/apt.log" 2>&1

@@ -36,7 +36,8 @@ esac
 series() {
 	local d
 	for d in $dirs; do
-		find "$TOP/$d" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' 2>/dev/null
+		[ -d "$TOP/$d" ] || continue
+		find "$TOP/$d" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch'
 	done | awk -F/ '{print $NF "\t" $0}' | sort | cut -f2
 }
 
@@ -69,6 +70,11 @@ apply() {
 		mkdir -p "$tree"
 		cp -a "$base/." "$tree/"
 		rm -f "$tree/.unpacked"
+		# Debian's linux-source ignores everything at the top level
+		# ("/*", for its packaging repository): new files would be
+		# silently left out of the commits. Not part of the kernel.
+		[ -f "$tree/.gitignore" ] &&
+			sed -i '/^# Debian packaging/,/^!\/debian\//d' "$tree/.gitignore"
 		git_t init -q
 		git_t config user.name "$IDENT_NAME"
 		git_t config user.email "$IDENT_MAIL"
