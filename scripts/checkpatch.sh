@@ -8,7 +8,10 @@ cp=$BUILD/linux/scripts/checkpatch.pl
 bad=0 n=0
 for which in linux rdma-core; do
 	args=(--strict --quiet --show-types)
-	[ "$which" = rdma-core ] && args+=(--no-tree)
+	# rdma-core is user space with its own MAINTAINERS: stdint types are
+	# its style, not the kernel's u32.
+	[ "$which" = rdma-core ] &&
+		args+=(--no-tree --ignore PREFER_KERNEL_TYPES,FILE_PATH_CHANGES)
 	while read -r p; do
 		[ -n "$p" ] || continue
 		n=$((n + 1))

@@ -6,10 +6,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 
@@ -48,6 +51,7 @@ static void move_data(struct rt *rt, struct ibv_mr *lmr, void *local,
 		      struct ibv_mr *mr, int fd)
 {
 	void *copy = malloc(LEN);
+	char detail[96];
 	int st;
 
 	rt_fill(local, LEN, 7);
@@ -57,15 +61,69 @@ static void move_data(struct rt *rt, struct ibv_mr *lmr, void *local,
 		pread(fd, copy, LEN, 0);
 	else
 		memcpy(copy, mr->addr, LEN);
+	snprintf(detail, sizeof(detail), "%s, checked %s",
+		 st >= 0 ? ibv_wc_status_str(st) : strerror(-st),
+		 fd >= 0 ? "with read(2)" : "in memory");
 	say(st == IBV_WC_SUCCESS && rt_check(copy, LEN, 7) < 0,
-	    "RDMA WRITE of 2 MiB from a peer QP lands",
-	    fd >= 0 ? "checked with read(2)" : "checked in memory");
+	    "RDMA WRITE of 2 MiB from a peer QP lands", detail);
 	memset(local, 0, LEN);
 	st = rt_rdma(rt, 0, IBV_WR_RDMA_READ, lmr, local, LEN,
 		     (uintptr_t)mr->addr, mr->rkey);
 	say(st == IBV_WC_SUCCESS && rt_check(local, LEN, 7) < 0,
-	    "RDMA READ of 2 MiB returns the same bytes", NULL);
+	    "RDMA READ of 2 MiB returns the same bytes",
+	    st >= 0 ? ibv_wc_status_str(st) : strerror(-st));
 	free(copy);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int trunc_fd;
+static long trunc_done;
+
+static void *truncate_file(void *arg)
+{
+	ftruncate(trunc_fd, 0);
+	__atomic_store_n(&trunc_done, now_ms(), __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* The layout change story: truncate, the event, dereg, truncate done. */
+static void revoke_story(struct rt *rt, struct ibv_mr *mr, int fd)
+{
+	struct pollfd p = { .fd = rt->ctx->async_fd, .events = POLLIN };
+	struct ibv_async_event ev;
+	char buf[96];
+	pthread_t t;
+	long t0, t_ev, t_dereg;
+	int got;
+
+	printf("\n3. Another thread truncates the file while the MR is registered\n");
+	trunc_fd = fd;
+	t0 = now_ms();
+	pthread_create(&t, NULL, truncate_file, NULL);
+	got = poll(&p, 1, 30000) == 1 && !ibv_get_async_event(rt->ctx, &ev);
+	t_ev = now_ms();
+	snprintf(buf, sizeof(buf), "%s for %s, after %ld ms",
+		 got ? ibv_event_type_str(ev.event_type) : "nothing",
+		 got && ev.element.mr == mr ? "our MR" : "?", t_ev - t0);
+	say(got && ev.event_type == IBV_EVENT_MR_REVOKED &&
+	    ev.element.mr == mr, "ibv_get_async_event()", buf);
+	if (got)
+		ibv_ack_async_event(&ev);
+	say(!__atomic_load_n(&trunc_done, __ATOMIC_SEQ_CST),
+	    "the truncate waits while the MR is registered", NULL);
+	t_dereg = now_ms();
+	say(!ibv_dereg_mr(mr), "ibv_dereg_mr() as the event asks", NULL);
+	pthread_join(t, NULL);
+	snprintf(buf, sizeof(buf), "%ld ms after the dereg",
+		 trunc_done - t_dereg);
+	say(trunc_done >= t_dereg, "the truncate completes", buf);
 }
 
 int main(void)
@@ -120,7 +178,7 @@ int main(void)
 		    mr_detail(mr));
 		if (mr) {
 			move_data(&rt, lmr, local, mr, fd);
-			ibv_dereg_mr(mr);
+			revoke_story(&rt, mr, fd);
 		}
 	}
 	if (file)

@@ -70,8 +70,8 @@ static int qp_to_rts(struct rt *rt, struct ibv_qp *qp, uint32_t dest)
 
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 12;
-	a.retry_cnt = 3;
+	a.timeout = 18;	/* ~1 s: TCG is slow */
+	a.retry_cnt = 7;
 	a.rnr_retry = 3;
 	a.max_rd_atomic = 1;
 	ret = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |

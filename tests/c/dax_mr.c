@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MRs over FS-DAX files: the registration takes an FL_LONGTERM lease for
+ * the application, data moves through the file, and every layout change
+ * of the file reaches the application as one IBV_EVENT_MR_REVOKED per MR;
+ * the layout change completes once the MRs are deregistered.
+ *
+ * Runs on ext4 and xfs (fixture variants). Needs the series: on a stock
+ * kernel the registration itself fails (see reg_mr.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/falloc.h>
+#include <linux/io_uring.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "rdmatest.h"
+
+#define LEN	(4UL << 20)
+#define NMR	2
+#define ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+		 IBV_ACCESS_REMOTE_READ)
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Count the FL_LONGTERM leases /proc/locks shows on @fd's inode. */
+static int longterm_leases(int fd)
+{
+	char line[256], id[64];
+	struct stat st;
+	int n = 0;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -1;
+	snprintf(id, sizeof(id), ":%lu ", (unsigned long)st.st_ino);
+	f = fopen("/proc/locks", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "LONGTERM") && strstr(line, id) &&
+		    !strstr(line, "->"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Wait up to @ms for an async event; 1 if one was read into @ev. */
+static int get_event(struct ibv_context *ctx, struct ibv_async_event *ev,
+		     int ms)
+{
+	struct pollfd p = { .fd = ctx->async_fd, .events = POLLIN };
+	int flags = fcntl(ctx->async_fd, F_GETFL);
+
+	fcntl(ctx->async_fd, F_SETFL, flags | O_NONBLOCK);
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return ibv_get_async_event(ctx, ev) == 0;
+}
+
+enum layout_op {
+	TRUNC_DOWN, TRUNC_UP, PUNCH, COLLAPSE, INSERT, ZERO,
+};
+
+struct change {
+	int fd;
+	enum layout_op op;
+	int ret, err;
+	long done_ms;
+	pthread_t thread;
+};
+
+static void *do_change(void *arg)
+{
+	struct change *c = arg;
+
+	switch (c->op) {
+	case TRUNC_DOWN:
+		c->ret = ftruncate(c->fd, LEN / 2);
+		break;
+	case TRUNC_UP:
+		c->ret = ftruncate(c->fd, 2 * LEN);
+		break;
+	case PUNCH:
+		c->ret = fallocate(c->fd, FALLOC_FL_PUNCH_HOLE |
+				   FALLOC_FL_KEEP_SIZE, 65536, 65536);
+		break;
+	case COLLAPSE:
+		c->ret = fallocate(c->fd, FALLOC_FL_COLLAPSE_RANGE,
+				   65536, 65536);
+		break;
+	case INSERT:
+		c->ret = fallocate(c->fd, FALLOC_FL_INSERT_RANGE,
+				   65536, 65536);
+		break;
+	case ZERO:
+		c->ret = fallocate(c->fd, FALLOC_FL_ZERO_RANGE, 65536, 65536);
+		break;
+	}
+	c->err = errno;
+	__atomic_store_n(&c->done_ms, now_ms(), __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+FIXTURE(dax) {
+	struct rt rt;
+	char path[64];
+	int fd;
+	void *buf, *local;
+	struct ibv_mr *lmr, *mr[NMR];
+};
+
+FIXTURE_VARIANT(dax) {
+	const char *dir;
+};
+
+FIXTURE_VARIANT_ADD(dax, ext4) { .dir = RT_EXT4 };
+FIXTURE_VARIANT_ADD(dax, xfs) { .dir = RT_XFS };
+
+FIXTURE_SETUP(dax)
+{
+	int i;
+
+	ASSERT_EQ(0, rt_open(&self->rt));
+	snprintf(self->path, sizeof(self->path), "%s/dax_mr", variant->dir);
+	self->buf = rt_map_file(variant->dir, "dax_mr", LEN, &self->fd);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_EQ(1, rt_is_dax(self->path));
+	self->local = aligned_alloc(4096, LEN);
+	ASSERT_NE(NULL, self->local);
+	self->lmr = ibv_reg_mr(self->rt.pd, self->local, LEN, ACCESS);
+	ASSERT_NE(NULL, self->lmr);
+	/* Two MRs over the same file: one lease, two events on a break. */
+	for (i = 0; i < NMR; i++) {
+		self->mr[i] = ibv_reg_mr(self->rt.pd, self->buf, LEN, ACCESS);
+		ASSERT_NE(NULL, self->mr[i]) {
+			TH_LOG("ibv_reg_mr on DAX: %s", strerror(errno));
+		}
+	}
+}
+
+FIXTURE_TEARDOWN(dax)
+{
+	int i;
+
+	for (i = 0; i < NMR; i++)
+		if (self->mr[i])
+			ibv_dereg_mr(self->mr[i]);
+	if (self->lmr)
+		ibv_dereg_mr(self->lmr);
+	free(self->local);
+	if (self->buf)
+		munmap(self->buf, LEN);
+	close(self->fd);
+	unlink(self->path);
+	rt_close(&self->rt);
+}
+
+TEST_F(dax, data_through_the_file)
+{
+	void *copy = malloc(LEN);
+
+	ASSERT_NE(NULL, copy);
+	rt_fill(self->local, LEN, 11);
+	ASSERT_EQ(IBV_WC_SUCCESS,
+		  rt_rdma(&self->rt, 0, IBV_WR_RDMA_WRITE, self->lmr,
+			  self->local, LEN, (uintptr_t)self->buf,
+			  self->mr[0]->rkey));
+	ASSERT_EQ(LEN, pread(self->fd, copy, LEN, 0));
+	EXPECT_EQ(-1, rt_check(copy, LEN, 11));
+
+	rt_fill(copy, LEN, 12);
+	ASSERT_EQ(LEN, pwrite(self->fd, copy, LEN, 0));
+	memset(self->local, 0, LEN);
+	ASSERT_EQ(IBV_WC_SUCCESS,
+		  rt_rdma(&self->rt, 0, IBV_WR_RDMA_READ, self->lmr,
+			  self->local, LEN, (uintptr_t)self->buf,
+			  self->mr[1]->rkey));
+	EXPECT_EQ(-1, rt_check(self->local, LEN, 12));
+	free(copy);
+}
+
+TEST_F(dax, proc_locks_shows_one_lease)
+{
+	int i;
+
+	/* One lease per (file, context), whatever the number of MRs. */
+	EXPECT_EQ(1, longterm_leases(self->fd));
+	for (i = 0; i < NMR; i++) {
+		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
+		self->mr[i] = NULL;
+	}
+	EXPECT_EQ(0, longterm_leases(self->fd));
+}
+
+/*
+ * Start @op on the file in a thread, expect exactly one event per MR, check
+ * the change waits for the MRs, deregister them, and the change completes.
+ */
+static void layout_change(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(dax) *self, enum layout_op op)
+{
+	struct change c = { .fd = self->fd, .op = op };
+	struct ibv_async_event ev;
+	int seen[NMR] = { 0 }, i, n = 0;
+	long t0;
+
+	ASSERT_EQ(0, pthread_create(&c.thread, NULL, do_change, &c));
+	while (n < NMR && get_event(self->rt.ctx, &ev, 10000)) {
+		EXPECT_EQ(IBV_EVENT_MR_REVOKED, ev.event_type);
+		for (i = 0; i < NMR; i++)
+			if (ev.event_type == IBV_EVENT_MR_REVOKED &&
+			    ev.element.mr == self->mr[i])
+				seen[i]++;
+		ibv_ack_async_event(&ev);
+		n++;
+	}
+	for (i = 0; i < NMR; i++)
+		EXPECT_EQ(1, seen[i]);
+	/* No second event for the same break. */
+	EXPECT_EQ(0, get_event(self->rt.ctx, &ev, 500));
+
+	/* The layout change waits for the pins to go. */
+	EXPECT_EQ(0, __atomic_load_n(&c.done_ms, __ATOMIC_SEQ_CST));
+	EXPECT_EQ(1, longterm_leases(self->fd));
+
+	t0 = now_ms();
+	for (i = 0; i < NMR; i++) {
+		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
+		self->mr[i] = NULL;
+	}
+	ASSERT_EQ(0, pthread_join(c.thread, NULL));
+	EXPECT_EQ(0, c.ret) TH_LOG("layout change: %s", strerror(c.err));
+	EXPECT_GE(c.done_ms, t0);
+	EXPECT_EQ(0, longterm_leases(self->fd));
+}
+
+TEST_F(dax, truncate_down) { layout_change(_metadata, self, TRUNC_DOWN); }
+TEST_F(dax, truncate_up) { layout_change(_metadata, self, TRUNC_UP); }
+TEST_F(dax, punch_hole) { layout_change(_metadata, self, PUNCH); }
+TEST_F(dax, collapse_range) { layout_change(_metadata, self, COLLAPSE); }
+TEST_F(dax, insert_range) { layout_change(_metadata, self, INSERT); }
+TEST_F(dax, zero_range) { layout_change(_metadata, self, ZERO); }
+
+/* A registration during a break fails with EAGAIN and pins nothing. */
+TEST_F(dax, register_during_break)
+{
+	struct change c = { .fd = self->fd, .op = PUNCH };
+	struct ibv_async_event ev;
+	struct ibv_mr *mr;
+	int i;
+
+	ASSERT_EQ(0, pthread_create(&c.thread, NULL, do_change, &c));
+	ASSERT_EQ(1, get_event(self->rt.ctx, &ev, 10000));
+	ibv_ack_async_event(&ev);
+	mr = ibv_reg_mr(self->rt.pd, self->buf, LEN, ACCESS);
+	EXPECT_EQ(NULL, mr);
+	EXPECT_EQ(EAGAIN, errno);
+	if (mr)
+		ibv_dereg_mr(mr);
+	while (get_event(self->rt.ctx, &ev, 500))
+		ibv_ack_async_event(&ev);
+	for (i = 0; i < NMR; i++) {
+		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
+		self->mr[i] = NULL;
+	}
+	ASSERT_EQ(0, pthread_join(c.thread, NULL));
+	EXPECT_EQ(0, c.ret);
+	EXPECT_EQ(0, longterm_leases(self->fd));
+}
+
+/* Process exit with MRs still registered leaves no lease and no pin. */
+TEST_F(dax, exit_with_mrs_registered)
+{
+	long t0;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct rt rt;
+		int i;
+
+		if (rt_open(&rt))
+			_exit(2);
+		for (i = 0; i < 8; i++)
+			if (!ibv_reg_mr(rt.pd, self->buf, LEN, ACCESS))
+				_exit(3);
+		_exit(0);	/* no dereg, no close */
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+	/* Only the parent's own lease is left... */
+	EXPECT_EQ(1, longterm_leases(self->fd));
+	for (st = 0; st < NMR; st++) {
+		ASSERT_EQ(0, ibv_dereg_mr(self->mr[st]));
+		self->mr[st] = NULL;
+	}
+	EXPECT_EQ(0, longterm_leases(self->fd));
+	/* ...and with it gone, nothing holds up a truncate. */
+	t0 = now_ms();
+	EXPECT_EQ(0, ftruncate(self->fd, 0));
+	EXPECT_GT(2000, now_ms() - t0);
+}
+
+/* The lease needs the rights of any lease: owner or CAP_LEASE (I6). */
+TEST_F(dax, eacces_for_non_owner)
+{
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(0, fchmod(self->fd, 0666));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct ibv_mr *mr;
+		struct rt rt;
+		void *p;
+		int fd;
+
+		/* Device and PD as root, then become nobody (no caps). */
+		if (rt_open(&rt) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		fd = open(self->path, O_RDWR);
+		p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (fd < 0 || p == MAP_FAILED)
+			_exit(3);
+		mr = ibv_reg_mr(rt.pd, p, LEN, ACCESS);
+		if (mr)
+			_exit(4);
+		_exit(errno == EACCES ? 0 : 5);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	/* Only the fixture's lease: the refused one left nothing behind. */
+	EXPECT_EQ(1, longterm_leases(self->fd));
+}
+
+/* Bad input fails with a clear errno and leaves nothing leased. */
+TEST_F(dax, bad_ranges_leave_nothing)
+{
+	struct ibv_mr *mr;
+	char *area;
+	int i;
+
+	for (i = 0; i < NMR; i++) {
+		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
+		self->mr[i] = NULL;
+	}
+	/* The file mapped in the first half, nothing in the second. */
+	area = mmap(NULL, 2 * LEN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_EQ(area, mmap(area, LEN, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED, self->fd, 0));
+	ASSERT_EQ(0, munmap(area + LEN, LEN));
+
+	mr = ibv_reg_mr(self->rt.pd, area, 2 * LEN, ACCESS);
+	EXPECT_EQ(NULL, mr);
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, longterm_leases(self->fd));
+
+	/* Writable MR over a read-only mapping of the file. */
+	ASSERT_EQ(0, mprotect(area, LEN, PROT_READ));
+	mr = ibv_reg_mr(self->rt.pd, area, LEN, ACCESS);
+	EXPECT_EQ(NULL, mr);
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, longterm_leases(self->fd));
+	munmap(area, LEN);
+
+	/* Nothing pinned either: a truncate does not wait. */
+	EXPECT_EQ(0, ftruncate(self->fd, 0));
+}
+
+/*
+ * 1,000 MRs on one file share one lease: registering and deregistering
+ * them costs O(N) in total (I8). The last hundred registrations may not be
+ * much slower than the first hundred.
+ */
+TEST_F(dax, thousand_mrs_one_lease)
+{
+	enum { N = 1000, CHUNK = 100 };
+	struct ibv_mr **mrs = calloc(N, sizeof(*mrs));
+	long t_first = 0, t_last, t0 = 0;
+	int i;
+
+	ASSERT_NE(NULL, mrs);
+	for (i = 0; i < N; i++) {
+		if (i == 0 || i == N - CHUNK)
+			t0 = now_ms();
+		mrs[i] = ibv_reg_mr(self->rt.pd,
+				    (char *)self->buf + (i % (LEN / 4096)) * 4096,
+				    4096, ACCESS);
+		ASSERT_NE(NULL, mrs[i]);
+		if (i == CHUNK - 1)
+			t_first = now_ms() - t0;
+	}
+	t_last = now_ms() - t0;
+	EXPECT_EQ(1, longterm_leases(self->fd));
+	TH_LOG("first %d registrations: %ld ms, last %d: %ld ms",
+	       CHUNK, t_first, CHUNK, t_last);
+	EXPECT_GE(3 * t_first + 100, t_last);
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, ibv_dereg_mr(mrs[i]));
+	free(mrs);
+	/* The fixture's MRs still hold the lease, and only they. */
+	EXPECT_EQ(1, longterm_leases(self->fd));
+}
+
+/* Other long-term pinners still get EOPNOTSUPP on FS-DAX (I1). */
+TEST_F(dax, io_uring_fixed_buffer_still_refused)
+{
+	struct io_uring_params p = { 0 };
+	struct iovec iov = { .iov_base = self->buf, .iov_len = 65536 };
+	int ring, ret;
+
+	ring = syscall(__NR_io_uring_setup, 4, &p);
+	ASSERT_LE(0, ring);
+	ret = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS,
+		      &iov, 1);
+	EXPECT_EQ(-1, ret);
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(ring);
+}
+
+TEST_HARNESS_MAIN

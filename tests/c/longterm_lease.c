@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The user-space side of the FL_LONGTERM lease:
+ * fcntl(fd, F_SETLEASE, F_LONGTERM) on ext4 and xfs mounted -o dax.
+ *
+ * A long-term lease can be taken on a file that is open for write, is not
+ * broken by open(2), and is broken (SIGIO to the holder) by every change of
+ * the file layout: truncate down and up, punch hole, collapse, insert and
+ * zero range. The layout change waits until the holder releases the lease
+ * with F_UNLCK, or until fs.lease-break-time has passed. The lease needs the
+ * same rights as any lease, only exists on regular files, and lives next to
+ * a regular read lease without either one changing the other.
+ *
+ * Every wait is bounded: a kernel that never breaks or never lets the
+ * layout change finish fails the test instead of hanging it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+
+#ifndef F_LONGTERM
+#define F_LONGTERM	16
+#endif
+#ifndef STATX_ATTR_DAX
+#define STATX_ATTR_DAX	0x00200000
+#endif
+
+#define EXT4_DIR	"/mnt/ext4"	/* ext4 -o dax */
+#define XFS_DIR		"/mnt/xfs"	/* xfs -o dax */
+
+#define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
+#define BREAK_TIME	30		/* s, while a test runs */
+#define SHORT_BREAK_TIME 2		/* s, for the time-out test */
+#define BLK		4096		/* fs block size */
+#define FILE_SIZE	(256 * BLK)
+#define RANGE_OFF	(16 * BLK)	/* range of the fallocate() calls */
+#define RANGE_LEN	(16 * BLK)
+#define HOLD_MS		1500		/* a broken lease is kept this long */
+#define SIG_MS		10000		/* limit for a signal to arrive */
+#define DONE_MS		20000		/* limit for a change to finish */
+#define CHILD_LIMIT	60		/* s, alarm() of every child */
+#define TIMEOUT		120		/* s, per test */
+
+enum op {
+	OP_TRUNC_DOWN,
+	OP_TRUNC_UP,
+	OP_PUNCH,
+	OP_COLLAPSE,
+	OP_INSERT,
+	OP_ZERO,
+};
+
+/* What a child reports through its pipe. */
+struct result {
+	int err;		/* 0 or the errno of the operation */
+	long long done_ns;	/* CLOCK_MONOTONIC when it returned */
+};
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Non-zero file content, so that holes and zeroed ranges show. */
+static unsigned char pattern(off_t off)
+{
+	return (off / BLK) % 251 + 1;
+}
+
+static int make_file(const char *path)
+{
+	static unsigned char buf[BLK];
+	off_t off;
+	int fd, i;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	if (fd < 0)
+		return -1;
+	for (off = 0; off < FILE_SIZE; off += BLK) {
+		for (i = 0; i < BLK; i++)
+			buf[i] = pattern(off);
+		if (pwrite(fd, buf, BLK, off) != BLK) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (fsync(fd)) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* 1 if [off, off + len) of @fd reads as @shift bytes further, 0 if not. */
+static int range_is(int fd, off_t off, off_t len, off_t shift, int zero)
+{
+	static unsigned char buf[BLK];
+	off_t o;
+	int i;
+
+	for (o = off; o < off + len; o += BLK) {
+		if (pread(fd, buf, BLK, o) != BLK)
+			return 0;
+		for (i = 0; i < BLK; i++)
+			if (buf[i] != (zero ? 0 : pattern(o + shift)))
+				return 0;
+	}
+	return 1;
+}
+
+/* 1 if @path is a DAX file, 0 if not, -1 if that cannot be told. */
+static int is_dax(const char *path)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, &stx) ||
+	    !(stx.stx_attributes_mask & STATX_ATTR_DAX))
+		return -1;
+	return !!(stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+static int read_int(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%d", val) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int write_int(const char *path, int val)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fprintf(f, "%d\n", val) > 0;
+	if (fclose(f))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/*
+ * Number of /proc/locks entries of @kind ("LEASE", "LONGTERM") on the file
+ * at @path, in @state ("ACTIVE", "BREAKING") or in any state if NULL.
+ * Lines look like "12: LONGTERM ACTIVE    READ  345 103:00:12 0 EOF";
+ * blocked requests ("12: -> ...") have no inode and never match.
+ */
+static int count_locks(const char *path, const char *kind, const char *state)
+{
+	char line[256], k[32], s[32], t[32];
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	int n = 0, pid;
+	FILE *f;
+
+	if (stat(path, &st))
+		return -1;
+	f = fopen("/proc/locks", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %31s %31s %31s %d %x:%x:%lu",
+			   k, s, t, &pid, &maj, &min, &ino) != 7)
+			continue;
+		if (ino != st.st_ino || maj != major(st.st_dev) ||
+		    min != minor(st.st_dev))
+			continue;
+		if (strcmp(k, kind) || (state && strcmp(s, state)))
+			continue;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* Throw away any SIGIO left pending by an earlier step. */
+static void drain_sigio(void)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	while (sigtimedwait(&set, NULL, &zero) > 0)
+		;
+}
+
+/* SIGIO if it arrives within @ms (it is blocked), -1 otherwise. */
+static int wait_sigio(int ms, siginfo_t *si)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	do {
+		sig = sigtimedwait(&set, si, &ts);
+	} while (sig < 0 && errno == EINTR);
+	return sig;
+}
+
+/* 1 if @fd becomes readable within @ms, 0 if not, -1 on error. */
+static int readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	do {
+		ret = poll(&p, 1, ms);
+	} while (ret < 0 && errno == EINTR);
+	return ret;
+}
+
+static void child_setup(void)
+{
+	signal(SIGALRM, SIG_DFL);
+	alarm(CHILD_LIMIT);
+}
+
+static int do_op(int fd, enum op op)
+{
+	switch (op) {
+	case OP_TRUNC_DOWN:
+		return ftruncate(fd, FILE_SIZE / 2);
+	case OP_TRUNC_UP:
+		return ftruncate(fd, FILE_SIZE * 2);
+	case OP_PUNCH:
+		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 RANGE_OFF, RANGE_LEN);
+	case OP_COLLAPSE:
+		return fallocate(fd, FALLOC_FL_COLLAPSE_RANGE,
+				 RANGE_OFF, RANGE_LEN);
+	case OP_INSERT:
+		return fallocate(fd, FALLOC_FL_INSERT_RANGE,
+				 RANGE_OFF, RANGE_LEN);
+	case OP_ZERO:
+		return fallocate(fd, FALLOC_FL_ZERO_RANGE,
+				 RANGE_OFF, RANGE_LEN);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/*
+ * Fork a process that opens @path read/write, applies @op and reports a
+ * struct result through the pipe whose read end goes to *rfd.
+ */
+static pid_t start_op(const char *path, enum op op, int *rfd)
+{
+	struct result r = { 0, 0 };
+	int p[2], fd;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		child_setup();
+		fd = open(path, O_RDWR);
+		if (fd < 0 || do_op(fd, op))
+			r.err = errno;
+		r.done_ns = now_ns();
+		_exit(write(p[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(p[1]);
+	*rfd = p[0];
+	return pid;
+}
+
+/* Wait up to @ms for @pid; its wait status, or -1 (then it is killed). */
+static int wait_child(pid_t pid, int ms)
+{
+	int status, waited = 0;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (waited >= ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		usleep(10000);
+		waited += 10;
+	}
+	return status;
+}
+
+/*
+ * Run @fn(@path) in a child with a time limit; the int it returns (an
+ * errno value or 0) comes back as the result, -1 if the child failed.
+ */
+static int in_child(const char *path, int (*fn)(const char *path))
+{
+	int p[2], val = -1, status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		child_setup();
+		val = fn(path);
+		_exit(write(p[1], &val, sizeof(val)) == sizeof(val) ? 0 : 1);
+	}
+	close(p[1]);
+	if (readable_within(p[0], DONE_MS) != 1 ||
+	    read(p[0], &val, sizeof(val)) != sizeof(val))
+		val = -1;
+	close(p[0]);
+	status = wait_child(pid, DONE_MS);
+	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	return val;
+}
+
+FIXTURE(lease) {
+	char path[128];
+	int fd, fd2;
+	int rfd;		/* read end of a running start_op() */
+	pid_t child;		/* the start_op() process, 0 if none */
+	int saved_break_time;
+	bool break_time_set;
+};
+
+FIXTURE_VARIANT(lease) {
+	const char *dir;
+};
+
+FIXTURE_VARIANT_ADD(lease, ext4) { .dir = EXT4_DIR };
+FIXTURE_VARIANT_ADD(lease, xfs) { .dir = XFS_DIR };
+
+FIXTURE_SETUP(lease)
+{
+	sigset_t set;
+
+	self->fd = self->fd2 = self->rfd = -1;
+	self->child = 0;
+	self->break_time_set = false;
+	snprintf(self->path, sizeof(self->path), "%s/longterm_lease",
+		 variant->dir);
+	unlink(self->path);
+	ASSERT_EQ(0, make_file(self->path));
+	/* The tests are about DAX files; make sure that is what we have. */
+	ASSERT_EQ(1, is_dax(self->path));
+	ASSERT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+
+	/* SIGIO is collected with sigtimedwait(), never delivered. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
+
+	ASSERT_EQ(0, read_int(BREAK_TIME_SYSCTL, &self->saved_break_time));
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, BREAK_TIME));
+	self->break_time_set = true;
+}
+
+FIXTURE_TEARDOWN(lease)
+{
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	if (self->rfd >= 0)
+		close(self->rfd);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->fd2 >= 0)
+		close(self->fd2);
+	if (self->break_time_set)
+		EXPECT_EQ(0, write_int(BREAK_TIME_SYSCTL,
+				       self->saved_break_time));
+	unlink(self->path);
+}
+
+/* Take a long-term lease through self->fd, opened read/write. */
+static void take_longterm(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(lease) *self)
+{
+	self->fd = open(self->path, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_LONGTERM));
+	ASSERT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
+	ASSERT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+}
+
+/* Start @op in another process and check that it breaks the lease. */
+static void break_with(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(lease) *self, enum op op, siginfo_t *si)
+{
+	drain_sigio();
+	self->child = start_op(self->path, op, &self->rfd);
+	ASSERT_LT(0, self->child);
+
+	ASSERT_EQ(SIGIO, wait_sigio(SIG_MS, si));
+	/* A lease being broken reads as F_UNLCK, and shows as breaking. */
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "BREAKING"));
+}
+
+/* Collect the result of the running start_op(). */
+static void op_result(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(lease) *self, struct result *r)
+{
+	int status;
+
+	ASSERT_EQ(1, readable_within(self->rfd, DONE_MS));
+	ASSERT_EQ((ssize_t)sizeof(*r), read(self->rfd, r, sizeof(*r)));
+	status = wait_child(self->child, DONE_MS);
+	self->child = 0;
+	ASSERT_TRUE(status >= 0 && WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* Check that @op did its work on the file. */
+static void check_op_done(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(lease) *self, enum op op)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, fstat(self->fd, &st));
+	switch (op) {
+	case OP_TRUNC_DOWN:
+		EXPECT_EQ(FILE_SIZE / 2, st.st_size);
+		EXPECT_TRUE(range_is(self->fd, 0, FILE_SIZE / 2, 0, 0));
+		break;
+	case OP_TRUNC_UP:
+		EXPECT_EQ(FILE_SIZE * 2, st.st_size);
+		EXPECT_TRUE(range_is(self->fd, 0, FILE_SIZE, 0, 0));
+		EXPECT_TRUE(range_is(self->fd, FILE_SIZE, FILE_SIZE, 0, 1));
+		break;
+	case OP_PUNCH:
+	case OP_ZERO:
+		EXPECT_EQ(FILE_SIZE, st.st_size);
+		EXPECT_TRUE(range_is(self->fd, 0, RANGE_OFF, 0, 0));
+		EXPECT_TRUE(range_is(self->fd, RANGE_OFF, RANGE_LEN, 0, 1));
+		EXPECT_TRUE(range_is(self->fd, RANGE_OFF + RANGE_LEN,
+				     FILE_SIZE - RANGE_OFF - RANGE_LEN, 0, 0));
+		break;
+	case OP_COLLAPSE:
+		EXPECT_EQ(FILE_SIZE - RANGE_LEN, st.st_size);
+		EXPECT_TRUE(range_is(self->fd, 0, RANGE_OFF, 0, 0));
+		EXPECT_TRUE(range_is(self->fd, RANGE_OFF,
+				     FILE_SIZE - RANGE_OFF - RANGE_LEN,
+				     RANGE_LEN, 0));
+		break;
+	case OP_INSERT:
+		EXPECT_EQ(FILE_SIZE + RANGE_LEN, st.st_size);
+		EXPECT_TRUE(range_is(self->fd, 0, RANGE_OFF, 0, 0));
+		EXPECT_TRUE(range_is(self->fd, RANGE_OFF, RANGE_LEN, 0, 1));
+		EXPECT_TRUE(range_is(self->fd, RANGE_OFF + RANGE_LEN,
+				     FILE_SIZE - RANGE_OFF, -RANGE_LEN, 0));
+		break;
+	}
+}
+
+/*
+ * The whole cycle for one layout change: the change breaks the lease,
+ * does not finish while the holder keeps the lease, and finishes once
+ * the holder has released it.
+ */
+static void layout_change(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(lease) *self, enum op op)
+{
+	long long released;
+	struct result r;
+	siginfo_t si;
+
+	take_longterm(_metadata, self);
+	break_with(_metadata, self, op, &si);
+
+	/* The change waits for the holder... */
+	ASSERT_EQ(0, readable_within(self->rfd, HOLD_MS));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", NULL));
+
+	/* ...and goes on once the lease is released. */
+	released = now_ns();
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	op_result(_metadata, self, &r);
+	ASSERT_EQ(0, r.err);
+	EXPECT_LE(released, r.done_ns);
+
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+	check_op_done(_metadata, self, op);
+}
+
+TEST_F_TIMEOUT(lease, set_get_release, TIMEOUT)
+{
+	take_longterm(_metadata, self);
+
+	/* A plain read lease is refused on a file open for write. */
+	ASSERT_EQ(-1, fcntl(self->fd, F_SETLEASE, F_RDLCK));
+	ASSERT_EQ(EAGAIN, errno);
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+
+	/* Asking again keeps the one lease. */
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+	/* There is nothing left to release. */
+	EXPECT_EQ(-1, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+static int open_for_write(const char *path)
+{
+	int fd;
+
+	/* O_NONBLOCK: fails with EWOULDBLOCK if the open breaks a lease. */
+	fd = open(path, O_RDWR | O_NONBLOCK);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	fd = open(path, O_WRONLY | O_APPEND);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+TEST_F_TIMEOUT(lease, open_does_not_break, TIMEOUT)
+{
+	siginfo_t si;
+
+	take_longterm(_metadata, self);
+	drain_sigio();
+
+	ASSERT_EQ(0, in_child(self->path, open_for_write));
+	/* No SIGIO, and the lease is still there and not breaking. */
+	EXPECT_EQ(-1, wait_sigio(500, &si));
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+}
+
+TEST_F_TIMEOUT(lease, truncate_down, TIMEOUT)
+{
+	layout_change(_metadata, self, OP_TRUNC_DOWN);
+}
+
+TEST_F_TIMEOUT(lease, truncate_up, TIMEOUT)
+{
+	layout_change(_metadata, self, OP_TRUNC_UP);
+}
+
+TEST_F_TIMEOUT(lease, punch_hole, TIMEOUT)
+{
+	layout_change(_metadata, self, OP_PUNCH);
+}
+
+TEST_F_TIMEOUT(lease, collapse_range, TIMEOUT)
+{
+	layout_change(_metadata, self, OP_COLLAPSE);
+}
+
+TEST_F_TIMEOUT(lease, insert_range, TIMEOUT)
+{
+	layout_change(_metadata, self, OP_INSERT);
+}
+
+TEST_F_TIMEOUT(lease, zero_range, TIMEOUT)
+{
+	layout_change(_metadata, self, OP_ZERO);
+}
+
+/* A holder that does not react loses its lease after lease-break-time. */
+TEST_F_TIMEOUT(lease, unreleased_lease_times_out, TIMEOUT)
+{
+	long long broken;
+	struct result r;
+	siginfo_t si;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
+	take_longterm(_metadata, self);
+	break_with(_metadata, self, OP_TRUNC_DOWN, &si);
+	broken = now_ns();
+
+	op_result(_metadata, self, &r);
+	ASSERT_EQ(0, r.err);
+	/* Not before the break time (less a margin for the signal)... */
+	EXPECT_LE(broken + (SHORT_BREAK_TIME - 1) * 1000000000LL, r.done_ns);
+	/* ...and the lease is gone without the holder's doing. */
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+	check_op_done(_metadata, self, OP_TRUNC_DOWN);
+}
+
+/* Try F_LONGTERM on @path as uid 65534 without capabilities; errno or 0. */
+static int longterm_unprivileged(const char *path)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return -1;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	if (syscall(SYS_capget, &hdr, data) ||
+	    data[0].effective || data[1].effective ||
+	    data[0].permitted || data[1].permitted)
+		return -1;
+	if (geteuid() != 65534)
+		return -1;
+	if (fcntl(fd, F_SETLEASE, F_LONGTERM) == 0)
+		return 0;
+	return errno;
+}
+
+TEST_F_TIMEOUT(lease, eacces_for_non_owner, TIMEOUT)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(self->path, &st));
+	ASSERT_EQ(0U, st.st_uid);
+	EXPECT_EQ(EACCES, in_child(self->path, longterm_unprivileged));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+}
+
+TEST_F_TIMEOUT(lease, einval_for_non_regular_file, TIMEOUT)
+{
+	char fifo[160];
+	int fd;
+
+	/* A directory. */
+	fd = open(variant->dir, O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, fcntl(fd, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+
+	/* A FIFO. */
+	snprintf(fifo, sizeof(fifo), "%s.fifo", self->path);
+	unlink(fifo);
+	ASSERT_EQ(0, mkfifo(fifo, 0600));
+	fd = open(fifo, O_RDWR | O_NONBLOCK);
+	EXPECT_LE(0, fd);
+	if (fd >= 0) {
+		EXPECT_EQ(-1, fcntl(fd, F_SETLEASE, F_LONGTERM));
+		EXPECT_EQ(EINVAL, errno);
+		close(fd);
+	}
+	unlink(fifo);
+
+	/* The same request on the regular file, opened the same way, works. */
+	self->fd = open(self->path, O_RDONLY);
+	ASSERT_LE(0, self->fd);
+	EXPECT_EQ(0, fcntl(self->fd, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
+}
+
+static int open_for_write_nonblock(const char *path)
+{
+	int fd = open(path, O_RDWR | O_NONBLOCK);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+TEST_F_TIMEOUT(lease, coexists_with_read_lease, TIMEOUT)
+{
+	struct result r;
+	siginfo_t si;
+	int fd;
+
+	/* One open file holding both kinds: two separate leases. */
+	fd = open(self->path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	self->fd = fd;
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_RDLCK));
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(1, count_locks(self->path, "LEASE", "ACTIVE"));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+	/* The regular lease is the one F_GETLEASE reports. */
+	EXPECT_EQ(F_RDLCK, fcntl(fd, F_GETLEASE));
+	/* Asking for either again changes neither. */
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_RDLCK));
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(1, count_locks(self->path, "LEASE", "ACTIVE"));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+	/* F_UNLCK drops what the open file holds. */
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+
+	/* Two open files: a read lease on fd, a long-term lease on fd2. */
+	self->fd2 = open(self->path, O_RDONLY);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, fcntl(fd, F_SETSIG, SIGIO));
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETSIG, SIGIO));
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_RDLCK));
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(F_RDLCK, fcntl(fd, F_GETLEASE));
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd2, F_GETLEASE));
+
+	/* An open for write breaks the read lease only. */
+	drain_sigio();
+	EXPECT_EQ(EWOULDBLOCK,
+		  in_child(self->path, open_for_write_nonblock));
+	ASSERT_EQ(SIGIO, wait_sigio(SIG_MS, &si));
+	EXPECT_EQ(fd, si.si_fd);
+	EXPECT_EQ(F_UNLCK, fcntl(fd, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LEASE", "BREAKING"));
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd2, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+
+	/* Releasing the read lease leaves the long-term one alone. */
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd2, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+	EXPECT_EQ(-1, wait_sigio(300, &si));
+
+	/* Nothing breaks it but a layout change. */
+	self->fd = self->fd2;
+	self->fd2 = fd;
+	break_with(_metadata, self, OP_PUNCH, &si);
+	EXPECT_EQ(self->fd, si.si_fd);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	op_result(_metadata, self, &r);
+	EXPECT_EQ(0, r.err);
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+	check_op_done(_metadata, self, OP_PUNCH);
+}
+
+TEST_HARNESS_MAIN
