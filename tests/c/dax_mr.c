@@ -78,13 +78,10 @@ static int get_event(struct ibv_context *ctx, struct ibv_async_event *ev,
 	return ibv_get_async_event(ctx, ev) == 0;
 }
 
-enum layout_op {
-	TRUNC_DOWN, TRUNC_UP, PUNCH, COLLAPSE, INSERT, ZERO,
-};
 
 struct change {
 	int fd;
-	enum layout_op op;
+	enum rt_layout_op op;
 	int ret, err;
 	long done_ms;
 	pthread_t thread;
@@ -94,29 +91,7 @@ static void *do_change(void *arg)
 {
 	struct change *c = arg;
 
-	switch (c->op) {
-	case TRUNC_DOWN:
-		c->ret = ftruncate(c->fd, LEN / 2);
-		break;
-	case TRUNC_UP:
-		c->ret = ftruncate(c->fd, 2 * LEN);
-		break;
-	case PUNCH:
-		c->ret = fallocate(c->fd, FALLOC_FL_PUNCH_HOLE |
-				   FALLOC_FL_KEEP_SIZE, 65536, 65536);
-		break;
-	case COLLAPSE:
-		c->ret = fallocate(c->fd, FALLOC_FL_COLLAPSE_RANGE,
-				   65536, 65536);
-		break;
-	case INSERT:
-		c->ret = fallocate(c->fd, FALLOC_FL_INSERT_RANGE,
-				   65536, 65536);
-		break;
-	case ZERO:
-		c->ret = fallocate(c->fd, FALLOC_FL_ZERO_RANGE, 65536, 65536);
-		break;
-	}
+	c->ret = rt_layout_change(c->fd, c->op, LEN);
 	c->err = errno;
 	__atomic_store_n(&c->done_ms, now_ms(), __ATOMIC_SEQ_CST);
 	return NULL;
@@ -218,7 +193,7 @@ TEST_F(dax, proc_locks_shows_one_lease)
  * the change waits for the MRs, deregister them, and the change completes.
  */
 static void layout_change(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(dax) *self, enum layout_op op)
+			  FIXTURE_DATA(dax) *self, enum rt_layout_op op)
 {
 	struct change c = { .fd = self->fd, .op = op };
 	struct ibv_async_event ev;
@@ -255,17 +230,17 @@ static void layout_change(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, longterm_leases(self->fd));
 }
 
-TEST_F(dax, truncate_down) { layout_change(_metadata, self, TRUNC_DOWN); }
-TEST_F(dax, truncate_up) { layout_change(_metadata, self, TRUNC_UP); }
-TEST_F(dax, punch_hole) { layout_change(_metadata, self, PUNCH); }
-TEST_F(dax, collapse_range) { layout_change(_metadata, self, COLLAPSE); }
-TEST_F(dax, insert_range) { layout_change(_metadata, self, INSERT); }
-TEST_F(dax, zero_range) { layout_change(_metadata, self, ZERO); }
+TEST_F(dax, truncate_down) { layout_change(_metadata, self, RT_TRUNC_DOWN); }
+TEST_F(dax, truncate_up) { layout_change(_metadata, self, RT_TRUNC_UP); }
+TEST_F(dax, punch_hole) { layout_change(_metadata, self, RT_PUNCH); }
+TEST_F(dax, collapse_range) { layout_change(_metadata, self, RT_COLLAPSE); }
+TEST_F(dax, insert_range) { layout_change(_metadata, self, RT_INSERT); }
+TEST_F(dax, zero_range) { layout_change(_metadata, self, RT_ZERO); }
 
 /* A registration during a break fails with EAGAIN and pins nothing. */
 TEST_F(dax, register_during_break)
 {
-	struct change c = { .fd = self->fd, .op = PUNCH };
+	struct change c = { .fd = self->fd, .op = RT_PUNCH };
 	struct ibv_async_event ev;
 	struct ibv_mr *mr;
 	int i;

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "rdmatest.h"
 
 #ifndef F_LONGTERM
 #define F_LONGTERM	16
@@ -50,7 +51,7 @@
 #define SHORT_BREAK_TIME 2		/* s, for the time-out test */
 #define BLK		4096		/* fs block size */
 #define FILE_SIZE	(256 * BLK)
-#define RANGE_OFF	(16 * BLK)	/* range of the fallocate() calls */
+#define RANGE_OFF	(16 * BLK)	/* the range rt_layout_change() uses */
 #define RANGE_LEN	(16 * BLK)
 #define HOLD_MS		1500		/* a broken lease is kept this long */
 #define SIG_MS		10000		/* limit for a signal to arrive */
@@ -58,14 +59,6 @@
 #define CHILD_LIMIT	60		/* s, alarm() of every child */
 #define TIMEOUT		120		/* s, per test */
 
-enum op {
-	OP_TRUNC_DOWN,
-	OP_TRUNC_UP,
-	OP_PUNCH,
-	OP_COLLAPSE,
-	OP_INSERT,
-	OP_ZERO,
-};
 
 /* What a child reports through its pipe. */
 struct result {
@@ -244,35 +237,12 @@ static void child_setup(void)
 	alarm(CHILD_LIMIT);
 }
 
-static int do_op(int fd, enum op op)
-{
-	switch (op) {
-	case OP_TRUNC_DOWN:
-		return ftruncate(fd, FILE_SIZE / 2);
-	case OP_TRUNC_UP:
-		return ftruncate(fd, FILE_SIZE * 2);
-	case OP_PUNCH:
-		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				 RANGE_OFF, RANGE_LEN);
-	case OP_COLLAPSE:
-		return fallocate(fd, FALLOC_FL_COLLAPSE_RANGE,
-				 RANGE_OFF, RANGE_LEN);
-	case OP_INSERT:
-		return fallocate(fd, FALLOC_FL_INSERT_RANGE,
-				 RANGE_OFF, RANGE_LEN);
-	case OP_ZERO:
-		return fallocate(fd, FALLOC_FL_ZERO_RANGE,
-				 RANGE_OFF, RANGE_LEN);
-	}
-	errno = EINVAL;
-	return -1;
-}
 
 /*
  * Fork a process that opens @path read/write, applies @op and reports a
  * struct result through the pipe whose read end goes to *rfd.
  */
-static pid_t start_op(const char *path, enum op op, int *rfd)
+static pid_t start_op(const char *path, enum rt_layout_op op, int *rfd)
 {
 	struct result r = { 0, 0 };
 	int p[2], fd;
@@ -290,7 +260,7 @@ static pid_t start_op(const char *path, enum op op, int *rfd)
 		close(p[0]);
 		child_setup();
 		fd = open(path, O_RDWR);
-		if (fd < 0 || do_op(fd, op))
+		if (fd < 0 || rt_layout_change(fd, op, FILE_SIZE))
 			r.err = errno;
 		r.done_ns = now_ns();
 		_exit(write(p[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
@@ -421,7 +391,7 @@ static void take_longterm(struct __test_metadata *_metadata,
 
 /* Start @op in another process and check that it breaks the lease. */
 static void break_with(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(lease) *self, enum op op, siginfo_t *si)
+		       FIXTURE_DATA(lease) *self, enum rt_layout_op op, siginfo_t *si)
 {
 	drain_sigio();
 	self->child = start_op(self->path, op, &self->rfd);
@@ -449,37 +419,37 @@ static void op_result(struct __test_metadata *_metadata,
 
 /* Check that @op did its work on the file. */
 static void check_op_done(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(lease) *self, enum op op)
+			  FIXTURE_DATA(lease) *self, enum rt_layout_op op)
 {
 	struct stat st;
 
 	ASSERT_EQ(0, fstat(self->fd, &st));
 	switch (op) {
-	case OP_TRUNC_DOWN:
+	case RT_TRUNC_DOWN:
 		EXPECT_EQ(FILE_SIZE / 2, st.st_size);
 		EXPECT_TRUE(range_is(self->fd, 0, FILE_SIZE / 2, 0, 0));
 		break;
-	case OP_TRUNC_UP:
+	case RT_TRUNC_UP:
 		EXPECT_EQ(FILE_SIZE * 2, st.st_size);
 		EXPECT_TRUE(range_is(self->fd, 0, FILE_SIZE, 0, 0));
 		EXPECT_TRUE(range_is(self->fd, FILE_SIZE, FILE_SIZE, 0, 1));
 		break;
-	case OP_PUNCH:
-	case OP_ZERO:
+	case RT_PUNCH:
+	case RT_ZERO:
 		EXPECT_EQ(FILE_SIZE, st.st_size);
 		EXPECT_TRUE(range_is(self->fd, 0, RANGE_OFF, 0, 0));
 		EXPECT_TRUE(range_is(self->fd, RANGE_OFF, RANGE_LEN, 0, 1));
 		EXPECT_TRUE(range_is(self->fd, RANGE_OFF + RANGE_LEN,
 				     FILE_SIZE - RANGE_OFF - RANGE_LEN, 0, 0));
 		break;
-	case OP_COLLAPSE:
+	case RT_COLLAPSE:
 		EXPECT_EQ(FILE_SIZE - RANGE_LEN, st.st_size);
 		EXPECT_TRUE(range_is(self->fd, 0, RANGE_OFF, 0, 0));
 		EXPECT_TRUE(range_is(self->fd, RANGE_OFF,
 				     FILE_SIZE - RANGE_OFF - RANGE_LEN,
 				     RANGE_LEN, 0));
 		break;
-	case OP_INSERT:
+	case RT_INSERT:
 		EXPECT_EQ(FILE_SIZE + RANGE_LEN, st.st_size);
 		EXPECT_TRUE(range_is(self->fd, 0, RANGE_OFF, 0, 0));
 		EXPECT_TRUE(range_is(self->fd, RANGE_OFF, RANGE_LEN, 0, 1));
@@ -495,7 +465,7 @@ static void check_op_done(struct __test_metadata *_metadata,
  * the holder has released it.
  */
 static void layout_change(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(lease) *self, enum op op)
+			  FIXTURE_DATA(lease) *self, enum rt_layout_op op)
 {
 	long long released;
 	struct result r;
@@ -581,32 +551,32 @@ TEST_F_TIMEOUT(lease, open_does_not_break, TIMEOUT)
 
 TEST_F_TIMEOUT(lease, truncate_down, TIMEOUT)
 {
-	layout_change(_metadata, self, OP_TRUNC_DOWN);
+	layout_change(_metadata, self, RT_TRUNC_DOWN);
 }
 
 TEST_F_TIMEOUT(lease, truncate_up, TIMEOUT)
 {
-	layout_change(_metadata, self, OP_TRUNC_UP);
+	layout_change(_metadata, self, RT_TRUNC_UP);
 }
 
 TEST_F_TIMEOUT(lease, punch_hole, TIMEOUT)
 {
-	layout_change(_metadata, self, OP_PUNCH);
+	layout_change(_metadata, self, RT_PUNCH);
 }
 
 TEST_F_TIMEOUT(lease, collapse_range, TIMEOUT)
 {
-	layout_change(_metadata, self, OP_COLLAPSE);
+	layout_change(_metadata, self, RT_COLLAPSE);
 }
 
 TEST_F_TIMEOUT(lease, insert_range, TIMEOUT)
 {
-	layout_change(_metadata, self, OP_INSERT);
+	layout_change(_metadata, self, RT_INSERT);
 }
 
 TEST_F_TIMEOUT(lease, zero_range, TIMEOUT)
 {
-	layout_change(_metadata, self, OP_ZERO);
+	layout_change(_metadata, self, RT_ZERO);
 }
 
 /* A holder that does not react loses its lease after lease-break-time. */
@@ -618,7 +588,7 @@ TEST_F_TIMEOUT(lease, unreleased_lease_times_out, TIMEOUT)
 
 	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
 	take_longterm(_metadata, self);
-	break_with(_metadata, self, OP_TRUNC_DOWN, &si);
+	break_with(_metadata, self, RT_TRUNC_DOWN, &si);
 	broken = now_ns();
 
 	op_result(_metadata, self, &r);
@@ -628,7 +598,7 @@ TEST_F_TIMEOUT(lease, unreleased_lease_times_out, TIMEOUT)
 	/* ...and the lease is gone without the holder's doing. */
 	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
 	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
-	check_op_done(_metadata, self, OP_TRUNC_DOWN);
+	check_op_done(_metadata, self, RT_TRUNC_DOWN);
 }
 
 /* Try F_LONGTERM on @path as uid 65534 without capabilities; errno or 0. */
@@ -768,13 +738,13 @@ TEST_F_TIMEOUT(lease, coexists_with_read_lease, TIMEOUT)
 	/* Nothing breaks it but a layout change. */
 	self->fd = self->fd2;
 	self->fd2 = fd;
-	break_with(_metadata, self, OP_PUNCH, &si);
+	break_with(_metadata, self, RT_PUNCH, &si);
 	EXPECT_EQ(self->fd, si.si_fd);
 	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
 	op_result(_metadata, self, &r);
 	EXPECT_EQ(0, r.err);
 	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
-	check_op_done(_metadata, self, OP_PUNCH);
+	check_op_done(_metadata, self, RT_PUNCH);
 }
 
 TEST_HARNESS_MAIN

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -229,6 +230,29 @@ bool rt_kernel_has_series(void)
 
 	/* The Makefile builds the pristine tree as "-stock". */
 	return !uname(&u) && !strstr(u.release, "-stock");
+}
+
+int rt_layout_change(int fd, enum rt_layout_op op, off_t size)
+{
+	const off_t off = 65536, len = 65536;
+
+	switch (op) {
+	case RT_TRUNC_DOWN:
+		return ftruncate(fd, size / 2);
+	case RT_TRUNC_UP:
+		return ftruncate(fd, size * 2);
+	case RT_PUNCH:
+		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 off, len);
+	case RT_COLLAPSE:
+		return fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, off, len);
+	case RT_INSERT:
+		return fallocate(fd, FALLOC_FL_INSERT_RANGE, off, len);
+	case RT_ZERO:
+		return fallocate(fd, FALLOC_FL_ZERO_RANGE, off, len);
+	}
+	errno = EINVAL;
+	return -1;
 }
 
 void rt_fill(void *buf, size_t len, uint32_t seed)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <infiniband/verbs.h>
 
 #define RT_DEV		"rxe0"
@@ -56,6 +57,17 @@ int rt_is_dax(const char *path);
 
 /* 1 when the running kernel carries the FS-DAX MR series, 0 on stock. */
 bool rt_kernel_has_series(void);
+
+/* The layout changes that break FL_LONGTERM leases. */
+enum rt_layout_op {
+	RT_TRUNC_DOWN, RT_TRUNC_UP, RT_PUNCH, RT_COLLAPSE, RT_INSERT, RT_ZERO,
+};
+
+/*
+ * Apply @op to @fd, a file of @size bytes: truncate to half or twice the
+ * size, or fallocate() the 64 KiB at offset 64 KiB. 0 or -1 with errno.
+ */
+int rt_layout_change(int fd, enum rt_layout_op op, off_t size);
 
 /* Fill / check a pattern derived from @seed. rt_check returns the first
  * mismatching offset or -1. */
