@@ -3,13 +3,14 @@
 # virtio-9p, two emulated pmem ranges and no network, and run MODE in it:
 #   run-vm.sh KERNEL MODE [TIMEOUT]
 #   MODE: test | demo | bench | shell | script:/abs/path/to/script.sh
+# FSDAX_VM_OUT=DIR puts the output somewhere else than build/vm.
 # The guest writes what it produces into build/vm/ (a writable 9p share);
 # a guest that panics or outlives TIMEOUT seconds fails the run.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 kernel=$1 mode=$2 limit=${3:-2400}
-out=$BUILD/vm
+out=${FSDAX_VM_OUT:-$BUILD/vm}	# another directory lets runs go side by side
 [ -f "$kernel" ] || die "no guest kernel at $kernel (run make kernel)"
 rm -rf "$out"
 mkdir -p "$out"
