@@ -35,68 +35,6 @@
 #define ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 		 IBV_ACCESS_REMOTE_READ)
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Count the FL_LONGTERM leases /proc/locks shows on @fd's inode. */
-static int longterm_leases(int fd)
-{
-	char line[256], id[64];
-	struct stat st;
-	int n = 0;
-	FILE *f;
-
-	if (fstat(fd, &st))
-		return -1;
-	snprintf(id, sizeof(id), ":%lu ", (unsigned long)st.st_ino);
-	f = fopen("/proc/locks", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "LONGTERM") && strstr(line, id) &&
-		    !strstr(line, "->"))
-			n++;
-	fclose(f);
-	return n;
-}
-
-/* Wait up to @ms for an async event; 1 if one was read into @ev. */
-static int get_event(struct ibv_context *ctx, struct ibv_async_event *ev,
-		     int ms)
-{
-	struct pollfd p = { .fd = ctx->async_fd, .events = POLLIN };
-	int flags = fcntl(ctx->async_fd, F_GETFL);
-
-	fcntl(ctx->async_fd, F_SETFL, flags | O_NONBLOCK);
-	if (poll(&p, 1, ms) != 1)
-		return 0;
-	return ibv_get_async_event(ctx, ev) == 0;
-}
-
-
-struct change {
-	int fd;
-	enum rt_layout_op op;
-	int ret, err;
-	long done_ms;
-	pthread_t thread;
-};
-
-static void *do_change(void *arg)
-{
-	struct change *c = arg;
-
-	c->ret = rt_layout_change(c->fd, c->op, LEN);
-	c->err = errno;
-	__atomic_store_n(&c->done_ms, now_ms(), __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
 FIXTURE(dax) {
 	struct rt rt;
 	char path[64];
@@ -180,12 +118,12 @@ TEST_F(dax, proc_locks_shows_one_lease)
 	int i;
 
 	/* One lease per (file, context), whatever the number of MRs. */
-	EXPECT_EQ(1, longterm_leases(self->fd));
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 	for (i = 0; i < NMR; i++) {
 		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
 		self->mr[i] = NULL;
 	}
-	EXPECT_EQ(0, longterm_leases(self->fd));
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
 /*
@@ -195,13 +133,13 @@ TEST_F(dax, proc_locks_shows_one_lease)
 static void layout_change(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(dax) *self, enum rt_layout_op op)
 {
-	struct change c = { .fd = self->fd, .op = op };
+	struct rt_change c = { .fd = self->fd, .op = op, .size = LEN };
 	struct ibv_async_event ev;
 	int seen[NMR] = { 0 }, i, n = 0;
 	long t0;
 
-	ASSERT_EQ(0, pthread_create(&c.thread, NULL, do_change, &c));
-	while (n < NMR && get_event(self->rt.ctx, &ev, 10000)) {
+	ASSERT_EQ(0, rt_change_start(&c));
+	while (n < NMR && rt_get_event(self->rt.ctx, &ev, 10000)) {
 		EXPECT_EQ(IBV_EVENT_MR_REVOKED, ev.event_type);
 		for (i = 0; i < NMR; i++)
 			if (ev.event_type == IBV_EVENT_MR_REVOKED &&
@@ -213,13 +151,13 @@ static void layout_change(struct __test_metadata *_metadata,
 	for (i = 0; i < NMR; i++)
 		EXPECT_EQ(1, seen[i]);
 	/* No second event for the same break. */
-	EXPECT_EQ(0, get_event(self->rt.ctx, &ev, 500));
+	EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, 500));
 
 	/* The layout change waits for the pins to go. */
-	EXPECT_EQ(0, __atomic_load_n(&c.done_ms, __ATOMIC_SEQ_CST));
-	EXPECT_EQ(1, longterm_leases(self->fd));
+	EXPECT_EQ(0, rt_change_done(&c));
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 
-	t0 = now_ms();
+	t0 = rt_now_ms();
 	for (i = 0; i < NMR; i++) {
 		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
 		self->mr[i] = NULL;
@@ -227,7 +165,7 @@ static void layout_change(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, pthread_join(c.thread, NULL));
 	EXPECT_EQ(0, c.ret) TH_LOG("layout change: %s", strerror(c.err));
 	EXPECT_GE(c.done_ms, t0);
-	EXPECT_EQ(0, longterm_leases(self->fd));
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
 TEST_F(dax, truncate_down) { layout_change(_metadata, self, RT_TRUNC_DOWN); }
@@ -240,20 +178,20 @@ TEST_F(dax, zero_range) { layout_change(_metadata, self, RT_ZERO); }
 /* A registration during a break fails with EAGAIN and pins nothing. */
 TEST_F(dax, register_during_break)
 {
-	struct change c = { .fd = self->fd, .op = RT_PUNCH };
+	struct rt_change c = { .fd = self->fd, .op = RT_PUNCH, .size = LEN };
 	struct ibv_async_event ev;
 	struct ibv_mr *mr;
 	int i;
 
-	ASSERT_EQ(0, pthread_create(&c.thread, NULL, do_change, &c));
-	ASSERT_EQ(1, get_event(self->rt.ctx, &ev, 10000));
+	ASSERT_EQ(0, rt_change_start(&c));
+	ASSERT_EQ(1, rt_get_event(self->rt.ctx, &ev, 10000));
 	ibv_ack_async_event(&ev);
 	mr = ibv_reg_mr(self->rt.pd, self->buf, LEN, ACCESS);
 	EXPECT_EQ(NULL, mr);
 	EXPECT_EQ(EAGAIN, errno);
 	if (mr)
 		ibv_dereg_mr(mr);
-	while (get_event(self->rt.ctx, &ev, 500))
+	while (rt_get_event(self->rt.ctx, &ev, 500))
 		ibv_ack_async_event(&ev);
 	for (i = 0; i < NMR; i++) {
 		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
@@ -261,7 +199,7 @@ TEST_F(dax, register_during_break)
 	}
 	ASSERT_EQ(0, pthread_join(c.thread, NULL));
 	EXPECT_EQ(0, c.ret);
-	EXPECT_EQ(0, longterm_leases(self->fd));
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
 /* Process exit with MRs still registered leaves no lease and no pin. */
@@ -287,16 +225,16 @@ TEST_F(dax, exit_with_mrs_registered)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_EQ(0, WEXITSTATUS(st));
 	/* Only the parent's own lease is left... */
-	EXPECT_EQ(1, longterm_leases(self->fd));
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 	for (st = 0; st < NMR; st++) {
 		ASSERT_EQ(0, ibv_dereg_mr(self->mr[st]));
 		self->mr[st] = NULL;
 	}
-	EXPECT_EQ(0, longterm_leases(self->fd));
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 	/* ...and with it gone, nothing holds up a truncate. */
-	t0 = now_ms();
+	t0 = rt_now_ms();
 	EXPECT_EQ(0, ftruncate(self->fd, 0));
-	EXPECT_GT(2000, now_ms() - t0);
+	EXPECT_GT(2000, rt_now_ms() - t0);
 }
 
 /* The lease needs the rights of any lease: owner or CAP_LEASE (I6). */
@@ -330,7 +268,7 @@ TEST_F(dax, eacces_for_non_owner)
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	/* Only the fixture's lease: the refused one left nothing behind. */
-	EXPECT_EQ(1, longterm_leases(self->fd));
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 }
 
 /* Bad input fails with a clear errno and leaves nothing leased. */
@@ -355,14 +293,14 @@ TEST_F(dax, bad_ranges_leave_nothing)
 	mr = ibv_reg_mr(self->rt.pd, area, 2 * LEN, ACCESS);
 	EXPECT_EQ(NULL, mr);
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(0, longterm_leases(self->fd));
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 
 	/* Writable MR over a read-only mapping of the file. */
 	ASSERT_EQ(0, mprotect(area, LEN, PROT_READ));
 	mr = ibv_reg_mr(self->rt.pd, area, LEN, ACCESS);
 	EXPECT_EQ(NULL, mr);
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(0, longterm_leases(self->fd));
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 	munmap(area, LEN);
 
 	/* Nothing pinned either: a truncate does not wait. */
@@ -384,16 +322,16 @@ TEST_F(dax, thousand_mrs_one_lease)
 	ASSERT_NE(NULL, mrs);
 	for (i = 0; i < N; i++) {
 		if (i == 0 || i == N - CHUNK)
-			t0 = now_ms();
+			t0 = rt_now_ms();
 		mrs[i] = ibv_reg_mr(self->rt.pd,
 				    (char *)self->buf + (i % (LEN / 4096)) * 4096,
 				    4096, ACCESS);
 		ASSERT_NE(NULL, mrs[i]);
 		if (i == CHUNK - 1)
-			t_first = now_ms() - t0;
+			t_first = rt_now_ms() - t0;
 	}
-	t_last = now_ms() - t0;
-	EXPECT_EQ(1, longterm_leases(self->fd));
+	t_last = rt_now_ms() - t0;
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 	TH_LOG("first %d registrations: %ld ms, last %d: %ld ms",
 	       CHUNK, t_first, CHUNK, t_last);
 	EXPECT_GE(3 * t_first + 100, t_last);
@@ -401,7 +339,7 @@ TEST_F(dax, thousand_mrs_one_lease)
 		ASSERT_EQ(0, ibv_dereg_mr(mrs[i]));
 	free(mrs);
 	/* The fixture's MRs still hold the lease, and only they. */
-	EXPECT_EQ(1, longterm_leases(self->fd));
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 }
 
 /* Other long-term pinners still get EOPNOTSUPP on FS-DAX (I1). */

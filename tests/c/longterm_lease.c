@@ -7,7 +7,8 @@
  * broken by open(2), and is broken (SIGIO to the holder) by every change of
  * the file layout: truncate down and up, punch hole, collapse, insert and
  * zero range. The layout change waits until the holder releases the lease
- * with F_UNLCK, or until fs.lease-break-time has passed. The lease needs the
+ * with F_UNLCK, or until fs.lease-break-time has passed; a holder that lets
+ * it time out gets SIGBUS. The lease needs the
  * same rights as any lease, only exists on regular files, and lives next to
  * a regular read lease without either one changing the other.
  *
@@ -579,24 +580,159 @@ TEST_F_TIMEOUT(lease, zero_range, TIMEOUT)
 	layout_change(_metadata, self, RT_ZERO);
 }
 
-/* A holder that does not react loses its lease after lease-break-time. */
-TEST_F_TIMEOUT(lease, unreleased_lease_times_out, TIMEOUT)
+#define TRACE_EVENT_DIR "/sys/kernel/tracing/events/filelock/longterm_lease_sigbus"
+#define TRACE_FILE	"/sys/kernel/tracing/trace"
+
+/* How a holder started by start_holder() treats SIGBUS. */
+enum holder { HOLDER_IGNORES, HOLDER_HANDLES_SIGBUS };
+
+static void sigbus_exit(int sig)
 {
-	long long broken;
+	_exit(42);
+}
+
+/*
+ * Fork a process that takes a long-term lease on @path, ignores the lease
+ * signal and never releases the lease. Returns its pid once it holds the
+ * lease, or -1.
+ */
+static pid_t start_holder(const char *path, enum holder how)
+{
+	int p[2], fd;
+	char ok = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		child_setup();
+		signal(SIGIO, SIG_IGN);
+		if (how == HOLDER_HANDLES_SIGBUS)
+			signal(SIGBUS, sigbus_exit);
+		fd = open(path, O_RDWR);
+		if (fd < 0 || fcntl(fd, F_SETOWN, getpid()) ||
+		    fcntl(fd, F_SETLEASE, F_LONGTERM))
+			_exit(1);
+		ok = 1;
+		if (write(p[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0 && (readable_within(p[0], DONE_MS) != 1 ||
+			read(p[0], &ok, 1) != 1 || !ok)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* Lines of the trace buffer that contain @what. */
+static int trace_count(const char *what)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(TRACE_FILE, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A holder that does not release its long-term lease within
+ * lease-break-time loses it, and gets SIGBUS: it is still using memory
+ * whose blocks the layout change frees. The change completes after the
+ * break time, not before, and the SIGBUS is traced.
+ */
+static void unreleased_lease(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(lease) *self, enum holder how)
+{
+	long long started;
+	struct result r;
+	pid_t holder;
+	int status;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
+	ASSERT_EQ(0, write_str(TRACE_FILE, ""));
+	ASSERT_EQ(0, write_str(TRACE_EVENT_DIR "/enable", "1"));
+
+	holder = start_holder(self->path, how);
+	ASSERT_LT(0, holder);
+	ASSERT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+
+	started = now_ns();
+	self->child = start_op(self->path, RT_TRUNC_DOWN, &self->rfd);
+	ASSERT_LT(0, self->child);
+	op_result(_metadata, self, &r);
+	ASSERT_EQ(0, r.err);
+	/* Not before the break time (less a margin for scheduling)... */
+	EXPECT_LE(started + (SHORT_BREAK_TIME - 1) * 1000000000LL, r.done_ns);
+
+	/* ...and the holder got SIGBUS for it. */
+	status = wait_child(holder, DONE_MS);
+	write_str(TRACE_EVENT_DIR "/enable", "0");
+	ASSERT_LE(0, status);
+	if (how == HOLDER_IGNORES) {
+		EXPECT_TRUE(WIFSIGNALED(status));
+		EXPECT_EQ(SIGBUS, WTERMSIG(status));
+	} else {
+		EXPECT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(42, WEXITSTATUS(status));
+	}
+	EXPECT_EQ(1, trace_count("longterm_lease_sigbus"));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+	self->fd = open(self->path, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	check_op_done(_metadata, self, RT_TRUNC_DOWN);
+}
+
+TEST_F_TIMEOUT(lease, unreleased_lease_gets_sigbus, TIMEOUT)
+{
+	unreleased_lease(_metadata, self, HOLDER_IGNORES);
+}
+
+/* A holder that handles SIGBUS by exiting leaves nothing behind. */
+TEST_F_TIMEOUT(lease, sigbus_handler_exits_cleanly, TIMEOUT)
+{
+	unreleased_lease(_metadata, self, HOLDER_HANDLES_SIGBUS);
+}
+
+/* A lease released in time gets no SIGBUS. */
+TEST_F_TIMEOUT(lease, released_lease_gets_no_sigbus, TIMEOUT)
+{
 	struct result r;
 	siginfo_t si;
 
 	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
 	take_longterm(_metadata, self);
 	break_with(_metadata, self, RT_TRUNC_DOWN, &si);
-	broken = now_ns();
-
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
 	op_result(_metadata, self, &r);
 	ASSERT_EQ(0, r.err);
-	/* Not before the break time (less a margin for the signal)... */
-	EXPECT_LE(broken + (SHORT_BREAK_TIME - 1) * 1000000000LL, r.done_ns);
-	/* ...and the lease is gone without the holder's doing. */
-	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
+	/* Still alive past the break time: no SIGBUS came. */
+	usleep((SHORT_BREAK_TIME + 1) * 1000000);
 	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
 	check_op_done(_metadata, self, RT_TRUNC_DOWN);
 }

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,12 +157,65 @@ void rt_close(struct rt *rt)
 	memset(rt, 0, sizeof(*rt));
 }
 
-static long now_ms(void)
+long rt_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *change_thread(void *arg)
+{
+	struct rt_change *c = arg;
+
+	c->ret = rt_layout_change(c->fd, c->op, c->size);
+	c->err = errno;
+	__atomic_store_n(&c->done_ms, rt_now_ms(), __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+int rt_change_start(struct rt_change *c)
+{
+	c->done_ms = 0;
+	return pthread_create(&c->thread, NULL, change_thread, c);
+}
+
+long rt_change_done(struct rt_change *c)
+{
+	return __atomic_load_n(&c->done_ms, __ATOMIC_SEQ_CST);
+}
+
+int rt_longterm_leases(int fd)
+{
+	char line[256], id[64];
+	struct stat st;
+	int n = 0;
+	FILE *f;
+
+	if (fstat(fd, &st))
+		return -1;
+	snprintf(id, sizeof(id), ":%lu ", (unsigned long)st.st_ino);
+	f = fopen("/proc/locks", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "LONGTERM") && strstr(line, id) &&
+		    !strstr(line, "->"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+int rt_get_event(struct ibv_context *ctx, struct ibv_async_event *ev, int ms)
+{
+	struct pollfd p = { .fd = ctx->async_fd, .events = POLLIN };
+	int flags = fcntl(ctx->async_fd, F_GETFL);
+
+	fcntl(ctx->async_fd, F_SETFL, flags | O_NONBLOCK);
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return ibv_get_async_event(ctx, ev) == 0;
 }
 
 int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
@@ -176,7 +230,7 @@ int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
 		.opcode = opcode, .send_flags = IBV_SEND_SIGNALED,
 		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
 	}, *bad;
-	long deadline = now_ms() + RT_WAIT_MS;
+	long deadline = rt_now_ms() + RT_WAIT_MS;
 	struct ibv_wc wc;
 	int n;
 
@@ -188,7 +242,7 @@ int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
 			return -EIO;
 		if (n == 1)
 			return wc.status;
-	} while (now_ms() < deadline);
+	} while (rt_now_ms() < deadline);
 	return -ETIMEDOUT;
 }
 

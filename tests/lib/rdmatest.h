@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <pthread.h>
 #include <sys/types.h>
 #include <infiniband/verbs.h>
 
@@ -68,6 +69,32 @@ enum rt_layout_op {
  * size, or fallocate() the 64 KiB at offset 64 KiB. 0 or -1 with errno.
  */
 int rt_layout_change(int fd, enum rt_layout_op op, off_t size);
+
+/*
+ * A layout change running in its own thread: rt_change_start() starts
+ * rt_layout_change(@fd, @op, @size); when it has returned, @done_ms is its
+ * rt_now_ms() time (0 before) and @ret/@err its result. Join @thread.
+ */
+struct rt_change {
+	int fd;
+	enum rt_layout_op op;
+	off_t size;
+	int ret, err;
+	long done_ms;
+	pthread_t thread;
+};
+
+int rt_change_start(struct rt_change *c);
+long rt_change_done(struct rt_change *c);	/* done_ms, atomically */
+
+/* CLOCK_MONOTONIC in milliseconds. */
+long rt_now_ms(void);
+
+/* FL_LONGTERM leases /proc/locks shows on @fd's inode, or -1. */
+int rt_longterm_leases(int fd);
+
+/* Wait up to @ms for an async event of @ctx; 1 if one was read into @ev. */
+int rt_get_event(struct ibv_context *ctx, struct ibv_async_event *ev, int ms);
 
 /* Fill / check a pattern derived from @seed. rt_check returns the first
  * mismatching offset or -1. */
