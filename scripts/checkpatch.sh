@@ -3,6 +3,8 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# spdxcheck.py, which checkpatch runs, needs Debian's python3 (ply, git).
+export PATH=/usr/bin:$PATH
 cp=$BUILD/linux/scripts/checkpatch.pl
 [ -x "$cp" ] || die "no $cp (run make tree)"
 bad=0 n=0

@@ -6,7 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,40 +75,20 @@ static void move_data(struct rt *rt, struct ibv_mr *lmr, void *local,
 	free(copy);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int trunc_fd;
-static long trunc_done;
-
-static void *truncate_file(void *arg)
-{
-	ftruncate(trunc_fd, 0);
-	__atomic_store_n(&trunc_done, now_ms(), __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
 /* The layout change story: truncate, the event, dereg, truncate done. */
 static void revoke_story(struct rt *rt, struct ibv_mr *mr, int fd)
 {
-	struct pollfd p = { .fd = rt->ctx->async_fd, .events = POLLIN };
+	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = LEN };
 	struct ibv_async_event ev;
-	char buf[96];
-	pthread_t t;
 	long t0, t_ev, t_dereg;
+	char buf[96];
 	int got;
 
 	printf("\n3. Another thread truncates the file while the MR is registered\n");
-	trunc_fd = fd;
-	t0 = now_ms();
-	pthread_create(&t, NULL, truncate_file, NULL);
-	got = poll(&p, 1, 30000) == 1 && !ibv_get_async_event(rt->ctx, &ev);
-	t_ev = now_ms();
+	t0 = rt_now_ms();
+	rt_change_start(&c);
+	got = rt_get_event(rt->ctx, &ev, 30000);
+	t_ev = rt_now_ms();
 	snprintf(buf, sizeof(buf), "%s for %s, after %ld ms",
 		 got ? ibv_event_type_str(ev.event_type) : "nothing",
 		 got && ev.element.mr == mr ? "our MR" : "?", t_ev - t0);
@@ -116,14 +96,75 @@ static void revoke_story(struct rt *rt, struct ibv_mr *mr, int fd)
 	    ev.element.mr == mr, "ibv_get_async_event()", buf);
 	if (got)
 		ibv_ack_async_event(&ev);
-	say(!__atomic_load_n(&trunc_done, __ATOMIC_SEQ_CST),
+	say(!rt_change_done(&c),
 	    "the truncate waits while the MR is registered", NULL);
-	t_dereg = now_ms();
+	t_dereg = rt_now_ms();
 	say(!ibv_dereg_mr(mr), "ibv_dereg_mr() as the event asks", NULL);
-	pthread_join(t, NULL);
+	pthread_join(c.thread, NULL);
 	snprintf(buf, sizeof(buf), "%ld ms after the dereg",
-		 trunc_done - t_dereg);
-	say(trunc_done >= t_dereg, "the truncate completes", buf);
+		 c.done_ms - t_dereg);
+	say(c.ret == 0 && c.done_ms >= t_dereg, "the truncate completes", buf);
+}
+
+#define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
+
+static int set_break_time(int s)
+{
+	FILE *f = fopen(BREAK_TIME_SYSCTL, "r+");
+	int old = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &old) != 1 || fseek(f, 0, SEEK_SET) ||
+	    fprintf(f, "%d\n", s) < 0)
+		old = -1;
+	fclose(f);
+	return old;
+}
+
+/*
+ * The application that ignores the event: the kernel revokes the MR after
+ * lease-break-time, the truncate completes, the peer's next RDMA WRITE
+ * fails, and the MR can still be deregistered.
+ */
+static void ignore_story(struct rt *rt, struct ibv_mr *lmr, void *local,
+			 void *file, int fd)
+{
+	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = LEN };
+	struct ibv_async_event ev;
+	struct ibv_mr *mr;
+	int old, got, st;
+	char buf[96];
+	long t0;
+
+	printf("\n4. The same, with an application that ignores the event\n");
+	old = set_break_time(3);
+	mr = ibv_reg_mr(rt->pd, file, LEN, ACCESS);
+	say(mr != NULL, "ibv_reg_mr(2 MiB of the DAX mapping) again",
+	    mr_detail(mr));
+	if (!mr || old < 0)
+		goto out;
+	t0 = rt_now_ms();
+	rt_change_start(&c);
+	got = rt_get_event(rt->ctx, &ev, 30000);
+	say(got && ev.event_type == IBV_EVENT_MR_REVOKED,
+	    "IBV_EVENT_MR_REVOKED arrives, nobody acts on it",
+	    "fs.lease-break-time = 3 s");
+	if (got)
+		ibv_ack_async_event(&ev);
+	pthread_join(c.thread, NULL);
+	snprintf(buf, sizeof(buf), "after %ld ms: the kernel revoked the MR",
+		 c.done_ms - t0);
+	say(c.ret == 0, "the truncate completes anyway", buf);
+	st = rt_rdma(rt, 0, IBV_WR_RDMA_WRITE, lmr, local, 4096,
+		     (uintptr_t)file, mr->rkey);
+	say(st == IBV_WC_REM_ACCESS_ERR, "the peer's next RDMA WRITE fails",
+	    ibv_wc_status_str(st));
+	rt_reconnect(rt);
+	say(!ibv_dereg_mr(mr), "ibv_dereg_mr() of the revoked MR", NULL);
+out:
+	if (old >= 0)
+		set_break_time(old);
 }
 
 int main(void)
@@ -179,6 +220,11 @@ int main(void)
 		if (mr) {
 			move_data(&rt, lmr, local, mr, fd);
 			revoke_story(&rt, mr, fd);
+			/* The file is empty now: give it its blocks back. */
+			if (!ftruncate(fd, LEN) && !fallocate(fd, 0, 0, LEN))
+				ignore_story(&rt, lmr, local, file, fd);
+			else
+				say(0, "re-allocating the file", strerror(errno));
 		}
 	}
 	if (file)
