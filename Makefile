@@ -21,7 +21,7 @@ BZIMAGE_STOCK := $(B)/kbuild-stock/arch/x86/boot/bzImage
 VM_TIMEOUT ?= 2400
 
 .PHONY: all deps sources tree export kernel kernel-stock rdma-core tests-build \
-	setup demo test bench shell checkpatch clean help
+	setup demo test bench shell checkpatch series bisect-check clean help
 
 all: setup
 
@@ -80,6 +80,14 @@ shell: setup
 
 checkpatch: tree
 	@$(S)/checkpatch.sh
+
+# Both series as they would be posted: cover letter + numbered patches.
+series: tree
+	@$(S)/series.sh $(B)/series
+
+# Build every prefix of the kernel series (one patch at a time).
+bisect-check: tree
+	@$(S)/bisect-check.sh
 
 clean:
 	rm -rf $(B)
