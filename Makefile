@@ -2,6 +2,8 @@
 #
 #   make demo      set everything up, boot the guest, show the main job
 #   make test      set everything up, run the whole suite in the guest
+#   make test-full the peers' tests on our kernel and on stock, compared
+#   make bench     benchmarks in the guest: build/bench/bench.{txt,json,png}
 #
 # Everything is incremental: sources are unpacked once, the trees are only
 # re-created when a patch file changed, kernel and rdma-core go through
@@ -19,6 +21,7 @@ LOCALVERSION = $(if $(strip $(KERNEL_PATCHES)),-fsdax-rdma,-stock)
 BZIMAGE := $(B)/kbuild/arch/x86/boot/bzImage
 BZIMAGE_STOCK := $(B)/kbuild-stock/arch/x86/boot/bzImage
 VM_TIMEOUT ?= 2400
+BENCH_TIMEOUT ?= 1800
 
 .PHONY: all deps sources tree export kernel kernel-stock rdma-core tests-build \
 	setup demo test bench shell checkpatch series bisect-check clean help
@@ -59,6 +62,8 @@ tests-build: kernel rdma-core
 	@echo "==> building the tests (log: build/logs/tests.log)"
 	@$(MAKE) -s -C tests TOP=$(TOP) >$(B)/logs/tests.log 2>&1 || \
 		{ tail -20 $(B)/logs/tests.log; echo "ERROR: the tests do not build"; exit 1; }
+	@$(MAKE) -s -C tests -f selftests.mk TOP=$(TOP) SIDE=ours >$(B)/logs/selftests.log 2>&1 || \
+		{ tail -20 $(B)/logs/selftests.log; echo "ERROR: the kernel selftests do not build"; exit 1; }
 
 setup: tests-build
 
@@ -72,8 +77,31 @@ test: setup
 	@tests/vm/run-vm.sh $(BZIMAGE) test $(VM_TIMEOUT)
 	@$(S)/report.sh
 
+# The peers' tests (perftest, rdma-core's tests/, kernel selftests), all of
+# them, on our kernel + rdma-core and on stock 6.12 + rdma-core 56.1: two
+# guest boots, then a comparison; fails on a failure stock does not share.
+.PHONY: test-full rdma-core-stock selftests-stock
+VM_TIMEOUT_FULL ?= 5400
+rdma-core-stock: sources
+	@$(S)/rdma-core.sh $(B)/src/rdma-core $(B)/rdma-core-stock/build
+
+selftests-stock: sources
+	@echo "==> building the stock kernel selftests (log: build/logs/selftests-stock.log)"
+	@$(MAKE) -s -C tests -f selftests.mk TOP=$(TOP) SIDE=stock >$(B)/logs/selftests-stock.log 2>&1 || \
+		{ tail -20 $(B)/logs/selftests-stock.log; echo "ERROR: the kernel selftests do not build"; exit 1; }
+
+test-full: setup kernel-stock rdma-core-stock selftests-stock
+	@FSDAX_VM_OUT=$(B)/vm-full-ours tests/vm/run-vm.sh $(BZIMAGE) full $(VM_TIMEOUT_FULL)
+	@FSDAX_VM_OUT=$(B)/vm-full-stock tests/vm/run-vm.sh $(BZIMAGE_STOCK) full $(VM_TIMEOUT_FULL)
+	@$(S)/compare.sh $(B)/vm-full-ours $(B)/vm-full-stock
+
+# Benchmarks (not part of make test): the guest writes raw samples to
+# build/vm/bench.json, the report goes to build/bench/bench.{txt,json,png}.
 bench: setup
-	@echo "no benchmarks yet (issue 5)"
+	@tests/vm/run-vm.sh $(BZIMAGE) bench $(BENCH_TIMEOUT)
+	@if [ -f $(B)/vm/failure ]; then echo "ERROR: $$(cat $(B)/vm/failure)"; \
+		tail -n 15 $(B)/vm/console.log; exit 1; fi
+	@/usr/bin/python3 $(S)/bench-report.py $(B)/vm/bench.json $(B)/bench
 
 shell: setup
 	@tests/vm/run-vm.sh $(BZIMAGE) shell 86400

@@ -57,7 +57,7 @@ static int qp_to_rts(struct rt *rt, struct ibv_qp *qp, uint32_t dest)
 	a.qp_state = IBV_QPS_RTR;
 	a.path_mtu = IBV_MTU_1024;
 	a.dest_qp_num = dest;
-	a.max_dest_rd_atomic = 1;
+	a.max_dest_rd_atomic = rt->rd_atomic;
 	a.min_rnr_timer = 1;
 	a.ah_attr.is_global = 1;
 	a.ah_attr.port_num = 1;
@@ -75,7 +75,7 @@ static int qp_to_rts(struct rt *rt, struct ibv_qp *qp, uint32_t dest)
 	a.timeout = 18;	/* ~1 s: TCG is slow */
 	a.retry_cnt = 7;
 	a.rnr_retry = 3;
-	a.max_rd_atomic = 1;
+	a.max_rd_atomic = rt->rd_atomic;
 	ret = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
 			    IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
 			    IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
@@ -105,15 +105,24 @@ int rt_reconnect(struct rt *rt)
 
 int rt_open(struct rt *rt)
 {
+	return rt_open_opts(rt, 0, 0);
+}
+
+int rt_open_opts(struct rt *rt, int depth, int rd_atomic)
+{
 	struct ibv_qp_init_attr qa = {
 		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = RT_DEPTH, .max_recv_wr = RT_DEPTH,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
+		.cap = { .max_send_sge = 1, .max_recv_sge = 1 },
 	};
 	struct ibv_device **list;
 	int i, n, ret = -ENODEV;
 
+	if (!depth)
+		depth = RT_DEPTH;
+	qa.cap.max_send_wr = depth;
+	qa.cap.max_recv_wr = depth;
 	memset(rt, 0, sizeof(*rt));
+	rt->rd_atomic = rd_atomic ? rd_atomic : 1;
 	list = ibv_get_device_list(&n);
 	if (!list)
 		return -errno;
@@ -128,7 +137,7 @@ int rt_open(struct rt *rt)
 	if (rt->gid_index < 0)
 		return rt->gid_index;
 	rt->pd = ibv_alloc_pd(rt->ctx);
-	rt->cq = ibv_create_cq(rt->ctx, 4 * RT_DEPTH, NULL, NULL, 0);
+	rt->cq = ibv_create_cq(rt->ctx, 4 * depth, NULL, NULL, 0);
 	if (!rt->pd || !rt->cq)
 		return -ENOMEM;
 	qa.send_cq = rt->cq;
@@ -165,11 +174,21 @@ long rt_now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long rt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 static void *change_thread(void *arg)
 {
 	struct rt_change *c = arg;
 
+	c->start_ns = rt_now_ns();
 	c->ret = rt_layout_change(c->fd, c->op, c->size);
+	c->done_ns = rt_now_ns();
 	c->err = errno;
 	__atomic_store_n(&c->done_ms, rt_now_ms(), __ATOMIC_SEQ_CST);
 	return NULL;
@@ -218,23 +237,31 @@ int rt_get_event(struct ibv_context *ctx, struct ibv_async_event *ev, int ms)
 	return ibv_get_async_event(ctx, ev) == 0;
 }
 
-int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
-	    struct ibv_mr *lmr, void *laddr, size_t len,
-	    uint64_t raddr, uint32_t rkey)
+int rt_post_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
+		 struct ibv_mr *lmr, void *laddr, size_t len,
+		 uint64_t raddr, uint32_t rkey, uint64_t wr_id)
 {
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)laddr, .length = len, .lkey = lmr->lkey,
 	};
 	struct ibv_send_wr wr = {
-		.wr_id = 0x5eed, .sg_list = &sge, .num_sge = 1,
+		.wr_id = wr_id, .sg_list = &sge, .num_sge = 1,
 		.opcode = opcode, .send_flags = IBV_SEND_SIGNALED,
 		.wr.rdma = { .remote_addr = raddr, .rkey = rkey },
 	}, *bad;
+
+	return ibv_post_send(rt->qp[qp], &wr, &bad) ? -EIO : 0;
+}
+
+int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
+	    struct ibv_mr *lmr, void *laddr, size_t len,
+	    uint64_t raddr, uint32_t rkey)
+{
 	long deadline = rt_now_ms() + RT_WAIT_MS;
 	struct ibv_wc wc;
 	int n;
 
-	if (ibv_post_send(rt->qp[qp], &wr, &bad))
+	if (rt_post_rdma(rt, qp, opcode, lmr, laddr, len, raddr, rkey, 0x5eed))
 		return -EIO;
 	do {
 		n = ibv_poll_cq(rt->cq, 1, &wc);

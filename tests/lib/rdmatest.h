@@ -27,10 +27,18 @@ struct rt {
 	struct ibv_cq *cq;
 	struct ibv_qp *qp[2];	/* qp[0] <-> qp[1], RC, connected */
 	int gid_index;
+	int rd_atomic;		/* RDMA READs in flight per QP */
 };
 
 /* Open rxe0, allocate a PD and CQ and connect two RC QPs. 0 or -errno. */
 int rt_open(struct rt *rt);
+
+/*
+ * rt_open() with deeper queues: @depth send and receive WRs per QP (the CQ
+ * holds four times that) and @rd_atomic RDMA READs in flight per QP. Zero
+ * keeps rt_open()'s 16 and 1.
+ */
+int rt_open_opts(struct rt *rt, int depth, int rd_atomic);
 void rt_close(struct rt *rt);
 
 /*
@@ -43,6 +51,14 @@ void rt_close(struct rt *rt);
 int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
 	    struct ibv_mr *lmr, void *laddr, size_t len,
 	    uint64_t raddr, uint32_t rkey);
+
+/*
+ * Post the work request of rt_rdma() with @wr_id and return at once:
+ * 0 or -errno. The caller polls rt->cq for its completion.
+ */
+int rt_post_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
+		 struct ibv_mr *lmr, void *laddr, size_t len,
+		 uint64_t raddr, uint32_t rkey, uint64_t wr_id);
 
 /* Bring both QPs back to RTS after an error completion. 0 or -errno. */
 int rt_reconnect(struct rt *rt);
@@ -74,6 +90,8 @@ int rt_layout_change(int fd, enum rt_layout_op op, off_t size);
  * A layout change running in its own thread: rt_change_start() starts
  * rt_layout_change(@fd, @op, @size); when it has returned, @done_ms is its
  * rt_now_ms() time (0 before) and @ret/@err its result. Join @thread.
+ * @start_ns and @done_ns are rt_now_ns() right before the call and right
+ * after it returned (valid after the join).
  */
 struct rt_change {
 	int fd;
@@ -81,6 +99,7 @@ struct rt_change {
 	off_t size;
 	int ret, err;
 	long done_ms;
+	long long start_ns, done_ns;
 	pthread_t thread;
 };
 
@@ -89,6 +108,9 @@ long rt_change_done(struct rt_change *c);	/* done_ms, atomically */
 
 /* CLOCK_MONOTONIC in milliseconds. */
 long rt_now_ms(void);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+long long rt_now_ns(void);
 
 /* FL_LONGTERM leases /proc/locks shows on @fd's inode, or -1. */
 int rt_longterm_leases(int fd);

@@ -58,7 +58,7 @@ run_pair() {
 		sed 's/^/# server: /' "$srv"
 		[ $rc != 0 ] && [ $rc != 124 ] && [ $rc_s != 0 ] && [ $rc_s != 124 ] &&
 			grep -q "Couldn't allocate MR" "$cli" && grep -q "Couldn't allocate MR" "$srv"
-		check $? "$name: refused at the registration (stock kernel)"
+		check $? "$name (stock kernel: refused at the registration)"
 	else
 		rc=$((rc | rc_s))
 		[ $rc = 0 ] || sed 's/^/# server: /' "$srv"

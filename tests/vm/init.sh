@@ -66,6 +66,7 @@ demo)
 	echo $? >"$out/demo.rc"
 	;;
 bench) "$FSDAX_TOP/tests/bench/run-bench.sh" "$out" ;;
+full) "$FSDAX_TOP/tests/vm/full.sh" "$out" ;;
 shell) setsid -c bash -i </dev/console >/dev/console 2>&1 ;;
 script) bash "$FSDAX_SCRIPT" >"$out/script.txt" 2>&1 ;;
 esac

@@ -2,7 +2,7 @@
 # Boot the guest kernel under QEMU with the host's / read-only over
 # virtio-9p, two emulated pmem ranges and no network, and run MODE in it:
 #   run-vm.sh KERNEL MODE [TIMEOUT]
-#   MODE: test | demo | bench | shell | script:/abs/path/to/script.sh
+#   MODE: test | demo | bench | full | shell | script:/abs/path/to/script.sh
 # FSDAX_VM_OUT=DIR puts the output somewhere else than build/vm.
 # The guest writes what it produces into build/vm/ (a writable 9p share);
 # a guest that panics or outlives TIMEOUT seconds fails the run.
@@ -27,6 +27,14 @@ if [ -w /dev/kvm ] && [ "${FSDAX_KVM:-probe}" != no ]; then
 fi
 
 cmdline="console=ttyS0 root=/dev/root rootfstype=9p ro"
+# Under TCG the guest's TSC runs at the host's rate. On a loaded host the
+# guest's PIT calibration of it can fail ("tsc: Unable to calibrate against
+# PIT"), leaving a jiffies clock with 4 ms steps; a host that knows its TSC
+# rate hands it over instead.
+if [ "$accel" != kvm ] && grep -qw tsc_known_freq /proc/cpuinfo; then
+	khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
+	[ -n "$khz" ] && cmdline+=" tsc_early_khz=$khz"
+fi
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 cmdline+=" init=$TOP/tests/vm/init.sh memmap=1G!4G memmap=1G!6G"
 cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4 tsc=reliable"

@@ -1,0 +1,457 @@
+#!/usr/bin/python3
+"""make bench, host side: the raw samples the guest wrote (bench.json of
+tests/bench/run-bench.sh) become medians, ratios and goal verdicts, printed
+as a table and written to OUTDIR/bench.txt, OUTDIR/bench.json and
+OUTDIR/bench.png.
+
+    bench-report.py RAW_JSON OUTDIR
+
+Exits 1 if the raw results are missing or a benchmark mode failed (what
+there is is still reported).
+"""
+import json
+import math
+import os
+import statistics
+import sys
+
+KIB, MIB, GIB = 1024, 1024 ** 2, 1024 ** 3
+
+# The goals, fixed before any measurement (see README.md, make bench).
+GOAL_REG_RATIO = 1.10       # DAX reg+dereg <= 1.10 x anonymous, sizes >= 2 MiB
+GOAL_REG_MIN_SIZE = 2 * MIB
+GOAL_BW_VS_ANON = 0.95      # DAX MR bandwidth >= 0.95 x anonymous MR
+GOAL_BW_VS_BOUNCE = 1.0     # DAX MR bandwidth > anonymous MR + memcpy
+GOAL_FLAT = 1.25            # per-MR registration time at N <= 1.25 x at N=1
+
+
+def med(v):
+    return statistics.median(v) if v else float("nan")
+
+
+def div(a, b):
+    return a / b if b else float("nan")
+
+
+def pratio(a, b):
+    """Median of the ratios of paired samples (same round, run back to back)."""
+    return med([x / y for x, y in zip(a, b) if y])
+
+
+def pratios(a, b):
+    return [x / y for x, y in zip(a, b) if y]
+
+
+def pct(v, p):
+    """Nearest-rank percentile."""
+    if not v:
+        return float("nan")
+    s = sorted(v)
+    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+def size_str(n):
+    if n >= GIB and n % GIB == 0:
+        return "%d GiB" % (n // GIB)
+    if n >= MIB:
+        return "%d MiB" % (n // MIB)
+    return "%d KiB" % (n // KIB)
+
+
+def t_str(us):
+    """An absolute time in the unit that suits it."""
+    if us != us:
+        return "-"
+    if us >= 1e6:
+        return "%.2f s" % (us / 1e6)
+    if us >= 1e3:
+        return "%.1f ms" % (us / 1e3)
+    return "%.0f us" % us
+
+
+def r_str(x):
+    return "-" if x != x else "%.2fx" % x
+
+
+def verdict(ok):
+    return "MET" if ok else "NOT MET"
+
+
+def summarize(raw):
+    s = {"goals": []}
+    goals = s["goals"]
+
+    reg = raw.get("reg")
+    if reg:
+        rows, tots = {}, {}
+        for c in reg["cells"]:
+            tot = [a + b for a, b in zip(c["reg"], c["dereg"])]
+            tots[(c["size"], c["mem"])] = tot
+            rows.setdefault(c["size"], {})[c["mem"]] = {
+                "n": len(tot), "reg_us": med(c["reg"]),
+                "dereg_us": med(c["dereg"]), "total_us": med(tot)}
+        s["reg"] = []
+        for size in sorted(rows):
+            r = rows[size]
+            anon = tots[(size, "anon")]
+            ratios = {m: pratio(tots[(size, m)], anon) for m in r if m != "anon"}
+            s["reg"].append({"size": size, "abs": r, "ratio_to_anon": ratios})
+            if size >= GOAL_REG_MIN_SIZE:
+                for m in ("dax-ext4", "dax-xfs"):
+                    if m in ratios:
+                        goals.append({
+                            "goal": "reg+dereg %s %s <= %.2fx anonymous"
+                                    % (m, size_str(size), GOAL_REG_RATIO),
+                            "value": ratios[m],
+                            "met": ratios[m] <= GOAL_REG_RATIO})
+
+    bw = raw.get("bw")
+    if bw:
+        cells, window, smp = {}, {}, {}
+        for c in bw["cells"]:
+            cells.setdefault((c["op"], c["msg"]), {})[c["var"]] = med(c["mibps"])
+            smp[(c["op"], c["msg"], c["var"])] = c["mibps"]
+            window[c["msg"]] = c["window"]
+        s["bw"] = []
+        for (op, msg), v in sorted(cells.items(), key=lambda x: (x[0][0] != "write", x[0][1])):
+            dax = smp[(op, msg, "dax")]
+            e = {"op": op, "msg": msg, "mibps": v, "window": window[msg],
+                 "dax_vs_anon": pratio(dax, smp[(op, msg, "anon")]),
+                 "dax_vs_bounce": pratio(dax, smp[(op, msg, "bounce")])}
+            for k, v2 in (("anon", "dax_vs_anon"), ("bounce", "dax_vs_bounce")):
+                rr = pratios(dax, smp[(op, msg, k)])
+                e[v2 + "_iqr"] = [pct(rr, 25), pct(rr, 75)]
+            s["bw"].append(e)
+            goals.append({"goal": "RDMA %s %s: DAX MR >= %.2fx anonymous MR"
+                          % (op.upper(), size_str(msg), GOAL_BW_VS_ANON),
+                          "value": e["dax_vs_anon"],
+                          "met": e["dax_vs_anon"] >= GOAL_BW_VS_ANON})
+            goals.append({"goal": "RDMA %s %s: DAX MR ahead of anonymous MR + memcpy"
+                          % (op.upper(), size_str(msg)),
+                          "value": e["dax_vs_bounce"],
+                          "met": e["dax_vs_bounce"] > GOAL_BW_VS_BOUNCE})
+
+    rev = raw.get("revoke")
+    if rev:
+        s["revoke"] = {}
+        for fs, d in rev.items():
+            if not isinstance(d, dict):
+                continue
+            s["revoke"][fs] = {
+                "iterations": d["iterations"],
+                "truncate_done_before_dereg": d["truncate_done_before_dereg"],
+                **{k: {"median_us": med(d[k]), "p99_us": pct(d[k], 99),
+                       "max_us": max(d[k])}
+                   for k in ("event", "dereg", "truncate",
+                             "truncate_done_after_dereg_start",
+                             "truncate_no_mr")}}
+
+    sc = raw.get("scale")
+    if sc:
+        rows = []
+        for c in sc["cells"]:
+            n = c["n"]
+            last = []
+            for r in range(c["rounds"]):
+                last += c["reg_dax"][r * n:(r + 1) * n][-min(100, n):]
+            rows.append({"n": n, "requested": c["requested"],
+                         "rounds": c["rounds"],
+                         "reg_dax_us": med(c["reg_dax"]),
+                         "reg_anon_us": med(c["reg_anon"]),
+                         "dax_vs_anon": pratio(c["reg_dax"], c["reg_anon"]),
+                         "reg_dax_last100_us": med(last),
+                         "dereg_dax_per_mr_us": med(c["dereg_dax_per_mr"]),
+                         "dereg_anon_per_mr_us": med(c["dereg_anon_per_mr"]),
+                         "truncate_rounds": len(c["truncate"]),
+                         "truncate_us": med(c["truncate"]),
+                         "truncate_last_event_us": med(c["truncate_last_event"])})
+        # Growth against N=100: N=1 carries the one-off costs (the lease
+        # taken and given back by every single MR), reported on its own.
+        base = next((r for r in rows if r["n"] >= 100), rows[0])
+        for r in rows:
+            r["dax_vs_n100"] = div(r["reg_dax_us"], base["reg_dax_us"])
+            r["anon_vs_n100"] = div(r["reg_anon_us"], base["reg_anon_us"])
+            # The growth of DAX against its anonymous control, registered
+            # in pairs: what the host's load does to both cancels out.
+            r["growth_vs_n100"] = div(r["dax_vs_anon"], base["dax_vs_anon"])
+        s["scale"] = {"max_mr": sc["max_mr"], "file_size": sc.get("file_size"),
+                      "rows": rows}
+        grown = [r for r in rows if r["n"] > base["n"]]
+        if grown:
+            worst = max(r["growth_vs_n100"] for r in grown)
+            goals.append({"goal": "per-MR registration flat from %d to %d MRs "
+                                  "(DAX/anon <= %.2fx of N=%d's)"
+                                  % (base["n"], rows[-1]["n"], GOAL_FLAT, base["n"]),
+                          "value": worst, "met": worst <= GOAL_FLAT})
+    return s
+
+
+def table(raw, s):
+    L = []
+    info = raw.get("info") or {}
+    L.append("FS-DAX memory registration benchmarks (make bench)")
+    L.append("  kernel %s, %s vCPU(s) under QEMU %s, rxe0 on veth0; guest run took %d s"
+             % (info.get("kernel", "?"), info.get("cpus", "?"),
+                raw.get("accel", "TCG"), raw.get("seconds", 0)))
+    L.append("  [abs]   absolute: emulated (TCG) times, comparable only inside this run")
+    L.append("  [ratio] median of the ratios of paired samples run back to back (same round;")
+    L.append("          in 4. the same MR index), except DAX/100 and anon/100: ratio of medians")
+    L.append("")
+
+    if "reg" in s:
+        mems = ["anon", "dax-ext4", "dax-xfs", "pagecache-ext4", "tmpfs", "anon-4k"]
+        L.append("1. ibv_reg_mr + ibv_dereg_mr, median per round")
+        L.append("   %-7s %3s  %-9s %-9s %-9s %-9s %-9s %-9s | %-7s %-7s %-7s %-7s %-7s"
+                 % ("size", "n", "anon", "dax-ext4", "dax-xfs", "pcache", "tmpfs", "anon-4k",
+                    "ext4/an", "xfs/an", "pc/an", "tmpfs/an", "4k/an"))
+        L.append("   %-7s %3s  %-59s | %s" % ("", "", "[abs]", "[ratio] to anon"))
+        for row in s["reg"]:
+            a, r = row["abs"], row["ratio_to_anon"]
+            L.append("   %-7s %3d  %-9s %-9s %-9s %-9s %-9s %-9s | %-7s %-7s %-7s %-7s %-7s" % (
+                size_str(row["size"]), a["anon"]["n"],
+                *[t_str(a[m]["total_us"]) if m in a else "n/a" for m in mems],
+                *[r_str(r.get(m, float("nan"))) for m in mems[1:]]))
+        L.append("   reg alone / dereg alone, median [abs]:")
+        for row in s["reg"]:
+            a = row["abs"]
+            L.append("     %-8s " % size_str(row["size"]) + "  ".join(
+                "%s %s/%s" % (m, t_str(a[m]["reg_us"]), t_str(a[m]["dereg_us"]))
+                for m in mems if m in a))
+        big = max(r["size"] for r in s["reg"])
+        L.append("   anon: THPs (the guest's default, always); anon-4k: MADV_NOHUGEPAGE. pcache: "
+                 "ext4 page cache on")
+        L.append("   the 256 MiB ramdisk (/mnt/nodax), up to 64 MiB, registered READ-ONLY: "
+                 "6.12 refuses a writable")
+        L.append("   long-term pin of it (EFAULT). tmpfs (/tmp) is page cache too (shmem), "
+                 "writable, every size.")
+        if big < GIB:
+            L.append("   largest size: %s, not 1 GiB: the pmem file systems are 1 GiB "
+                     "devices, 1 GiB does not fit" % size_str(big))
+            L.append("   on them; the same size is used for every kind of memory.")
+        L.append("")
+
+    if "bw" in s:
+        bw = raw["bw"]
+        L.append("2. RDMA bandwidth on rxe0 (own C loop, %.1f s per trial, %d trials), "
+                 "median MiB/s" % (bw["seconds_per_trial"], len(bw["cells"][0]["mibps"])))
+        L.append("   %-6s %-8s %6s %9s %9s %9s | %-20s %-20s"
+                 % ("op", "msg", "in fl", "DAX MR", "anon MR", "anon+cpy",
+                    "DAX/anon (p25-p75)", "DAX/a+cpy (p25-p75)"))
+        L.append("   %-6s %-8s %36s | %s" % ("", "", "[abs]", "[ratio]"))
+        for e in s["bw"]:
+            v = e["mibps"]
+            L.append("   %-6s %-8s %6d %9.2f %9.2f %9.2f | %-20s %-20s" % (
+                e["op"].upper(), size_str(e["msg"]), e["window"], v["dax"], v["anon"],
+                v["bounce"],
+                "%s (%.2f-%.2f)" % (r_str(e["dax_vs_anon"]), *e["dax_vs_anon_iqr"]),
+                "%s (%.2f-%.2f)" % (r_str(e["dax_vs_bounce"]), *e["dax_vs_bounce_iqr"])))
+        L.append("   anon+cpy: what stock Linux allows, the transfer goes to/from an "
+                 "anonymous MR and the")
+        L.append("   CPU copies it into/out of the DAX mapping (pipelined over the "
+                 "in-flight window).")
+        L.append("   p25-p75: spread of the per-round ratios; where it straddles a goal's "
+                 "threshold, the verdict")
+        L.append("   is within the noise of this run.")
+        L.append("")
+
+    if "revoke" in s:
+        L.append("3. Revocation: truncate of a 2 MiB DAX file under one MR, app deregisters "
+                 "on the event [abs]")
+        L.append("   %-9s %5s  %-21s %-21s %-21s %-21s" % (
+            "fs", "n", "truncate->event", "dereg", "truncate->done", "truncate, no MR"))
+        L.append("   %-9s %5s  %-21s %-21s %-21s %-21s" % (
+            "", "", *["median / p99"] * 4))
+        for fs, d in s["revoke"].items():
+            def mp(k):
+                return "%s / %s" % (t_str(d[k]["median_us"]), t_str(d[k]["p99_us"]))
+            L.append("   %-9s %5d  %-21s %-21s %-21s %-21s" % (
+                fs, d["iterations"], mp("event"), mp("dereg"), mp("truncate"),
+                mp("truncate_no_mr")))
+            if d["truncate_done_before_dereg"]:
+                L.append("   !! %s: the truncate finished before the MR was deregistered "
+                         "%d time(s)" % (fs, d["truncate_done_before_dereg"]))
+        L.append("   event: ibv_get_async_event() returned IBV_EVENT_MR_REVOKED; "
+                 "done: ftruncate() returned.")
+        L.append("")
+
+    if "scale" in s:
+        sc = s["scale"]
+        L.append("4. N MRs of 4 KiB on one %s DAX file (ext4); rxe max_mr %d"
+                 % (size_str(sc["file_size"] or 0), sc["max_mr"]))
+        L.append("   %-6s %3s  %-9s %-9s %-9s %-9s %-11s %-11s | %-7s %-7s %-7s %-7s"
+                 % ("N", "rds", "reg DAX", "last100", "reg anon", "dereg DAX",
+                    "trunc->last", "trunc->done", "DAX/100", "anon/100", "DAX/anon",
+                    "growth"))
+        L.append("   %-6s %3s  %-62s | %s" % ("", "", "[abs] medians; reg and dereg per MR",
+                                             "[ratio]"))
+        for r in sc["rows"]:
+            L.append("   %-6d %3d  %-9s %-9s %-9s %-9s %-11s %-11s | %-7s %-7s %-7s %-7s" % (
+                r["n"], r["rounds"], t_str(r["reg_dax_us"]), t_str(r["reg_dax_last100_us"]),
+                t_str(r["reg_anon_us"]), t_str(r["dereg_dax_per_mr_us"]),
+                t_str(r["truncate_last_event_us"]), t_str(r["truncate_us"]),
+                r_str(r["dax_vs_n100"]), r_str(r["anon_vs_n100"]), r_str(r["dax_vs_anon"]),
+                r_str(r["growth_vs_n100"])))
+        for r in sc["rows"]:
+            if r["n"] != r["requested"]:
+                L.append("   N=%d requested, rxe's max_mr allows %d" % (r["requested"], r["n"]))
+        L.append("   Each DAX MR is registered right after an anonymous one (the control). "
+                 "DAX/100, anon/100:")
+        L.append("   per-MR median against N=100 (N=1 pays the lease alone). DAX/anon: "
+                 "median of the pairs'")
+        L.append("   ratios; growth: DAX/anon against N=100's, the load of the shared host "
+                 "cancelled (the goal).")
+        L.append("   last100: the last 100 registrations of each round (N-100..N MRs "
+                 "already there).")
+        L.append("   trunc->last: truncate call to the last of the N events (each MR "
+                 "deregistered on its event);")
+        L.append("   trunc->done: to ftruncate() returning.")
+        L.append("   RLIMIT_MEMLOCK %s KiB, not enforced: the guest runs as root "
+                 "(CAP_IPC_LOCK)." % raw.get("ulimit_l", "?"))
+        L.append("")
+
+    L.append("Goals")
+    for g in s["goals"]:
+        L.append("   %-8s %-66s %s" % (verdict(g["met"]), g["goal"], r_str(g["value"])))
+    met = sum(g["met"] for g in s["goals"])
+    L.append("   %d of %d goals met" % (met, len(s["goals"])))
+    return "\n".join(L) + "\n"
+
+
+def plot(raw, s, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(2, 2, figsize=(14, 10))
+    fig.suptitle("FS-DAX MRs on rxe0 (QEMU TCG: absolute times only comparable "
+                 "within this run; kernel %s)" % (raw.get("info") or {}).get("kernel", "?"),
+                 fontsize=10)
+
+    a = ax[0][0]
+    if "reg" in s:
+        for m, style in (("anon", "o-"), ("dax-ext4", "s-"), ("dax-xfs", "^-"),
+                         ("pagecache-ext4", "x--"), ("tmpfs", "d--"),
+                         ("anon-4k", "o:")):
+            pts = [(r["size"], r["abs"][m]["total_us"] / 1e3)
+                   for r in s["reg"] if m in r["abs"]]
+            if pts:
+                a.plot(*zip(*pts), style, label=m)
+        for r in s["reg"]:
+            if "dax-ext4" in r["ratio_to_anon"]:
+                a.annotate("%.2fx" % r["ratio_to_anon"]["dax-ext4"],
+                           (r["size"], r["abs"]["dax-ext4"]["total_us"] / 1e3),
+                           textcoords="offset points", xytext=(5, -12), fontsize=8)
+        a.set_xscale("log", base=2)
+        a.set_yscale("log")
+        a.set_xticks([r["size"] for r in s["reg"]])
+        a.set_xticklabels([size_str(r["size"]) for r in s["reg"]])
+        a.set_ylabel("reg + dereg, median [ms] (abs)")
+        a.set_title("1. registration + deregistration (labels: dax-ext4 / anon)", fontsize=10)
+        a.legend(fontsize=8)
+        a.grid(True, which="both", alpha=0.3)
+
+    a = ax[0][1]
+    if "bw" in s:
+        labels = ["%s %s" % (e["op"].upper(), size_str(e["msg"])) for e in s["bw"]]
+        w = 0.27
+        for i, (v, name) in enumerate((("dax", "DAX MR"), ("anon", "anonymous MR"),
+                                       ("bounce", "anon MR + memcpy (stock)"))):
+            xs = [j + (i - 1) * w for j in range(len(labels))]
+            a.bar(xs, [e["mibps"][v] for e in s["bw"]], w, label=name)
+        for j, e in enumerate(s["bw"]):
+            a.annotate("%.2f / %.2f" % (e["dax_vs_anon"], e["dax_vs_bounce"]),
+                       (j, max(e["mibps"].values())), textcoords="offset points",
+                       xytext=(0, 4), ha="center", fontsize=8)
+        a.set_xticks(range(len(labels)))
+        a.set_xticklabels(labels)
+        a.set_ylabel("MiB/s, median (abs)")
+        a.set_title("2. rxe bandwidth (labels: DAX/anon, DAX/anon+memcpy ratios)",
+                    fontsize=10)
+        a.legend(fontsize=8)
+
+    a = ax[1][0]
+    if "revoke" in s:
+        data, labels = [], []
+        for fs in s["revoke"]:
+            d = raw["revoke"][fs]
+            for k, name in (("event", "event"), ("truncate", "truncate\ndone"),
+                            ("truncate_no_mr", "truncate\nno MR")):
+                data.append([x / 1e3 for x in d[k]])
+                labels.append("%s\n%s" % (fs, name))
+        a.boxplot(data, whis=(1, 99), showfliers=True)
+        a.set_xticks(range(1, len(labels) + 1))
+        a.set_xticklabels(labels, fontsize=8)
+        a.set_yscale("log")
+        a.set_ylabel("ms from the truncate call (abs); whiskers p1..p99")
+        a.set_title("3. revocation latency, app deregisters on the event", fontsize=10)
+
+    a = ax[1][1]
+    if "scale" in s:
+        rows = s["scale"]["rows"]
+        ns = [r["n"] for r in rows]
+        a.plot(ns, [r["reg_dax_us"] for r in rows], "s-", label="reg per MR, DAX [us]")
+        a.plot(ns, [r["reg_anon_us"] for r in rows], "o-", label="reg per MR, anon [us]")
+        a.plot(ns, [r["reg_dax_last100_us"] for r in rows], "s:",
+               label="reg, last 100 of N, DAX [us]")
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_xlabel("MRs of 4 KiB on one file (N)")
+        a.set_ylabel("registration per MR, median [us] (abs)")
+        a.set_title("4. scaling: per-MR registration (flat = good), truncate with N MRs",
+                    fontsize=10)
+        a.grid(True, which="both", alpha=0.3)
+        b = a.twinx()
+        b.plot(ns, [r["truncate_us"] / 1e3 for r in rows], "x--", color="tab:red",
+               label="truncate->done with N MRs [ms] (right)")
+        b.set_yscale("log")
+        b.set_ylabel("truncate->done, median [ms] (abs)")
+        h1, l1 = a.get_legend_handles_labels()
+        h2, l2 = b.get_legend_handles_labels()
+        a.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    raw_path, outdir = sys.argv[1:]
+    try:
+        with open(raw_path) as f:
+            raw = json.load(f)
+    except (OSError, ValueError) as e:
+        print("ERROR: no usable benchmark results in %s: %s" % (raw_path, e))
+        return 1
+    raw["accel"] = "TCG" if "TCG" in raw.get("cpu_model", "TCG") else "KVM"
+    os.makedirs(outdir, exist_ok=True)
+    s = summarize(raw)
+    txt = table(raw, s)
+    bad = [m for m, st in (raw.get("status") or {}).items() if st["rc"] != 0]
+    if "jiffies" in raw.get("clocksource", ""):
+        txt += ("ERROR: the guest's clock was %s (4 ms steps): its TSC calibration "
+                "failed, these times are not usable\n" % raw["clocksource"])
+        bad.append("clock")
+    if bad:
+        txt += "ERROR: benchmark mode(s) failed in the guest: %s (see bench-MODE.log)\n" \
+               % ", ".join(bad)
+    if raw.get("dmesg_problems"):
+        txt += "WARNING: the guest's dmesg reported %d problem line(s)\n" \
+               % raw["dmesg_problems"]
+    sys.stdout.write(txt)
+    with open(os.path.join(outdir, "bench.txt"), "w") as f:
+        f.write(txt)
+    with open(os.path.join(outdir, "bench.json"), "w") as f:
+        json.dump({"summary": s, "raw": raw}, f, indent=1)
+    try:
+        plot(raw, s, os.path.join(outdir, "bench.png"))
+    except ImportError as e:
+        print("ERROR: no plot (%s): install python3-matplotlib (make deps)" % e)
+        return 1
+    print("written: %s/bench.txt, bench.json, bench.png" % os.path.relpath(outdir))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

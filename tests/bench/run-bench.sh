@@ -1,0 +1,77 @@
+#!/bin/bash
+# The guest side of make bench: runs each mode of build/tests/bench and
+# collects their raw samples into OUTDIR/bench.json for
+# scripts/bench-report.py. Each mode's stderr goes to OUTDIR/bench-MODE.log.
+#   run-bench.sh OUTDIR [SCALE]
+# SCALE (default 1) multiplies repetition counts (0.1 for a quick trial).
+# Exits 1 if any mode failed; the modes that worked are still in bench.json.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$1
+scale=${2:-1}
+bin=${FSDAX_BIN:-$top/build/tests}/bench
+rdma=$top/build/rdma-core/build/bin
+failed=0
+say() { echo "bench: $*" | tee -a "$out/bench.log" >/dev/console; }
+
+# run_mode MODE LIMIT: bench MODE into OUTDIR/bench-MODE.json.
+run_mode() {
+	local mode=$1 limit=$2 t0 rc
+	t0=$(date +%s)
+	say "$mode (limit ${limit}s)"
+	timeout -k 5 "$limit" "$bin" "$mode" "$scale" \
+		>"$out/bench-$mode.json" 2>"$out/bench-$mode.log"
+	rc=$?
+	echo "$rc $(($(date +%s) - t0))" >"$out/bench-$mode.rc"
+	sed 's/^/  /' "$out/bench-$mode.log" >/dev/console
+	say "$mode: exit $rc after $(($(date +%s) - t0)) s"
+	[ $rc = 0 ] || failed=1
+}
+
+: >"$out/bench.log"
+t_all=$(date +%s)
+run_mode info 60
+# A jiffies clock (the TSC failed calibration) has 4 ms steps: worthless
+# for these timings; the report refuses it.
+say "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+# What the device and the shell say, next to what the program saw.
+"$rdma/ibv_devinfo" -v -d rxe0 >"$out/ibv_devinfo.txt" 2>&1
+devinfo_max_mr=$(awk '$1 == "max_mr:" { print $2; exit }' "$out/ibv_devinfo.txt")
+memlock=$(ulimit -l)
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+clock=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+run_mode reg 600
+run_mode bw 400
+run_mode revoke 300
+run_mode scale 400
+
+# One JSON object: the modes' own objects, null for a mode that failed.
+{
+	printf '{"scale": %s, "seconds": %d, "devinfo_max_mr": "%s", "ulimit_l": "%s",\n' \
+		"$scale" $(($(date +%s) - t_all)) "${devinfo_max_mr:-?}" "$memlock"
+	printf '"cpu_model": "%s", "vcpus": %d, "clocksource": "%s",\n' \
+		"$cpu_model" "$(nproc)" "$clock"
+	printf '"dmesg_problems": %d,\n' \
+		"$(dmesg | grep -cE 'WARNING:|BUG:|Oops|circular locking|blocked for more than')"
+	printf '"status": {'
+	sep=
+	for m in info reg bw revoke scale; do
+		read -r rc secs <"$out/bench-$m.rc"
+		printf '%s"%s": {"rc": %d, "seconds": %d}' "$sep" "$m" "$rc" "$secs"
+		sep=", "
+	done
+	printf '},\n'
+	for m in info reg bw revoke scale; do
+		read -r rc _ <"$out/bench-$m.rc"
+		printf '"%s": ' "$m"
+		if [ "$rc" = 0 ] && [ -s "$out/bench-$m.json" ]; then
+			cat "$out/bench-$m.json"
+		else
+			echo null
+		fi
+		[ $m = scale ] || printf ','
+	done
+	printf '}\n'
+} >"$out/bench.json"
+say "done in $(($(date +%s) - t_all)) s, raw results in bench.json"
+exit $failed

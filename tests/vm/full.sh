@@ -1,0 +1,56 @@
+#!/bin/bash
+# The guest side of `make test-full`: the peers' tests, unmodified, on
+# whichever kernel booted; scripts/compare.sh sets the two boots side by side.
+#   full.sh OUTDIR
+# Our kernel (-fsdax-rdma) runs with our rdma-core, the stock kernel with
+# the pristine rdma-core 56.1 (build/rdma-core-stock/build). Writes:
+#   side                 ours | stock
+#   perftest.tap, selftests.tap   TAP of tests/sh/perftest.sh, selftests.sh
+#   rdma-core.tsv        rdma-core's tests/, one line per test (suite.py)
+#   dmesg.tap            the dmesg check of tests/run-tests.sh
+#   times.txt, log-*.txt seconds per part, the parts' own output
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+out=$1
+case $(uname -r) in
+*-stock)
+	side=stock rc_src=$top/build/src/rdma-core rc_build=$top/build/rdma-core-stock/build
+	;;
+*) side=ours rc_src=$top/build/rdma-core rc_build=$top/build/rdma-core/build ;;
+esac
+export LD_LIBRARY_PATH=$rc_build/lib PYTHONPATH=$rc_build/python
+echo $side >"$out/side"
+: >"$out/times.txt"
+gid=$(grep -l 'ffff:c000:0201' /sys/class/infiniband/rxe0/ports/1/gids/* | head -1)
+gid=${gid##*/}
+
+# part NAME CMD...: run one part, keep its time and output.
+part() {
+	local name=$1 t0=$SECONDS
+	shift
+	echo "# ---- $name ($side)" >/dev/console
+	"$@" >"$out/log-$name.txt" 2>&1
+	echo "$name $((SECONDS - t0))" >>"$out/times.txt"
+}
+
+part perftest bash "$top/tests/sh/perftest.sh"
+grep -E '^(not )?ok ' "$out/log-perftest.txt" >"$out/perftest.tap"
+# Raw selftest results: the failures stock shares show up as such.
+SELFTESTS_KNOWN=0 part selftests bash "$top/tests/sh/selftests.sh"
+grep -E '^(not )?ok ' "$out/log-selftests.txt" >"$out/selftests.tap"
+# A test that hangs under TCG costs its limit on both sides; the limit is
+# generous because traffic tests are slow there (see tests/rdma-core/).
+# RDMA_DAX_DIR: our series' own test (test_mr_revoke) needs a DAX mount.
+RDMA_DAX_DIR=/mnt/ext4 part rdma-core python3 "$top/tests/rdma-core/suite.py" --src "$rc_src" --build "$rc_build" \
+	--gid "$gid" --timeout "${FSDAX_RC_TIMEOUT:-180}" \
+	--exclude "$top/tests/rdma-core/exclude.txt" --out "$out/rdma-core.tsv"
+
+# The same dmesg check as tests/run-tests.sh, as one result per side.
+dmesg >"$out/dmesg-tests.txt"
+bad=$(grep -E 'WARNING:|BUG:|BUG |KASAN|UBSAN|Oops|general protection|circular locking|recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|list_(add|del) corruption|sleeping function called|blocked for more than|Call Trace:' "$out/dmesg-tests.txt" | head -5)
+if [ -z "$bad" ]; then
+	echo "ok 1 dmesg: no WARNING, BUG, lockdep or KASAN report" >"$out/dmesg.tap"
+else
+	echo "not ok 1 dmesg: kernel reported problems" >"$out/dmesg.tap"
+	echo "$bad" | sed 's/^/#   /' >>"$out/dmesg.tap"
+fi
