@@ -8,7 +8,9 @@
 #   ID<TAB>pass|fail|error|skip|xfail|xpass|timeout|crash|excluded<TAB>detail
 # written as soon as it is known; with --tap, TAP goes to stdout too.
 # A test that fails or errs is run once more (TCG timing); a pass on the
-# retry is recorded as a pass that names the first failure.
+# retry is recorded as a pass that names the first failure. With
+# --no-skip a test that skips counts as a failure and excluded tests are
+# left out of the TAP (make test: the known skips are excluded up front).
 # The tests run in a child process: a test that hangs past its alarm or
 # kills the interpreter is recorded and the child restarted after it.
 import argparse
@@ -29,6 +31,7 @@ ap.add_argument('--timeout', type=int, default=120, help='seconds per test')
 ap.add_argument('--exclude', help='file of patterns to leave out')
 ap.add_argument('--out', required=True)
 ap.add_argument('--tap', action='store_true')
+ap.add_argument('--no-skip', action='store_true', help='a skipped test fails')
 ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
 ap.add_argument('patterns', nargs='*')
 args = ap.parse_args()
@@ -188,6 +191,9 @@ def parent():
     results = [l.split('\t', 2) for l in open(args.out).read().splitlines()]
     results = [r + [''] * (3 - len(r)) for r in results if r[1] != 'start']
     bad = ('fail', 'error', 'timeout', 'crash', 'xpass')
+    if args.no_skip:
+        bad += ('skip',)
+        results = [r for r in results if r[1] != 'excluded']
     if args.tap:
         for i, (tid, st, detail) in enumerate(results, 1):
             name = tid.replace('tests.', '', 1)
