@@ -271,23 +271,6 @@ static pid_t start_op(const char *path, enum rt_layout_op op, int *rfd)
 	return pid;
 }
 
-/* Wait up to @ms for @pid; its wait status, or -1 (then it is killed). */
-static int wait_child(pid_t pid, int ms)
-{
-	int status, waited = 0;
-
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (waited >= ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		usleep(10000);
-		waited += 10;
-	}
-	return status;
-}
-
 /*
  * Run @fn(@path) in a child with a time limit; the int it returns (an
  * errno value or 0) comes back as the result, -1 if the child failed.
@@ -313,7 +296,7 @@ static int in_child(const char *path, int (*fn)(const char *path))
 	    read(p[0], &val, sizeof(val)) != sizeof(val))
 		val = -1;
 	close(p[0]);
-	status = wait_child(pid, DONE_MS);
+	status = rt_wait_child(pid, DONE_MS);
 	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
 		return -1;
 	return val;
@@ -412,7 +395,7 @@ static void op_result(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(1, readable_within(self->rfd, DONE_MS));
 	ASSERT_EQ((ssize_t)sizeof(*r), read(self->rfd, r, sizeof(*r)));
-	status = wait_child(self->child, DONE_MS);
+	status = rt_wait_child(self->child, DONE_MS);
 	self->child = 0;
 	ASSERT_TRUE(status >= 0 && WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
@@ -691,7 +674,7 @@ static void unreleased_lease(struct __test_metadata *_metadata,
 	EXPECT_LE(started + (SHORT_BREAK_TIME - 1) * 1000000000LL, r.done_ns);
 
 	/* ...and the holder got SIGBUS for it. */
-	status = wait_child(holder, DONE_MS);
+	status = rt_wait_child(holder, DONE_MS);
 	write_str(TRACE_EVENT_DIR "/enable", "0");
 	ASSERT_LE(0, status);
 	if (how == HOLDER_IGNORES) {

@@ -332,6 +332,21 @@ static void *writer_thread(void *arg)
 }
 
 /*
+ * The physical range [*o0, *o1) that extents @a and @b share; false if
+ * none (or more than LEN, which the old file cannot have had).
+ */
+static bool common(const struct fiemap_extent *a,
+		   const struct fiemap_extent *b,
+		   unsigned long long *o0, unsigned long long *o1)
+{
+	*o0 = a->fe_physical > b->fe_physical ? a->fe_physical : b->fe_physical;
+	*o1 = a->fe_physical + a->fe_length;
+	if (b->fe_physical + b->fe_length < *o1)
+		*o1 = b->fe_physical + b->fe_length;
+	return *o0 < *o1 && *o1 - *o0 <= LEN;
+}
+
+/*
  * The blocks of the DAX file are freed while a peer writes into the MR in
  * a loop and the application ignores the event. After the forced revoke
  * a new file takes all free space, so it gets the freed blocks, and those
@@ -405,12 +420,7 @@ static void integrity(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, pat);
 	for (i = 0; i < nnew; i++) {
 		for (j = 0; j < nold; j++) {
-			o0 = new[i].fe_physical > old[j].fe_physical ?
-			     new[i].fe_physical : old[j].fe_physical;
-			o1 = new[i].fe_physical + new[i].fe_length;
-			if (old[j].fe_physical + old[j].fe_length < o1)
-				o1 = old[j].fe_physical + old[j].fe_length;
-			if (o0 >= o1 || o1 - o0 > LEN)
+			if (!common(&new[i], &old[j], &o0, &o1))
 				continue;
 			rt_fill(pat, o1 - o0, (uint32_t)o0);
 			ASSERT_EQ((ssize_t)(o1 - o0),
@@ -438,12 +448,7 @@ static void integrity(struct __test_metadata *_metadata,
 	/* Not one byte of the new file was written through the old MR. */
 	for (i = 0; i < nnew; i++) {
 		for (j = 0; j < nold; j++) {
-			o0 = new[i].fe_physical > old[j].fe_physical ?
-			     new[i].fe_physical : old[j].fe_physical;
-			o1 = new[i].fe_physical + new[i].fe_length;
-			if (old[j].fe_physical + old[j].fe_length < o1)
-				o1 = old[j].fe_physical + old[j].fe_length;
-			if (o0 >= o1 || o1 - o0 > LEN)
+			if (!common(&new[i], &old[j], &o0, &o1))
 				continue;
 			ASSERT_EQ((ssize_t)(o1 - o0),
 				  pread(fd2, pat, o1 - o0, new[i].fe_logical +
@@ -598,23 +603,6 @@ TEST_F_TIMEOUT(revoke, mr_spanning_two_files, TIMEOUT)
 	unlink(path2);
 }
 
-/* Wait up to @ms for @pid; its wait status, or -1 (then it is killed). */
-static int wait_child(pid_t pid, int ms)
-{
-	int status, waited = 0;
-
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (waited >= ms) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		usleep(10000);
-		waited += 10;
-	}
-	return status;
-}
-
 /* A forked child, sharing the uverbs file, makes the change itself. */
 TEST_F_TIMEOUT(revoke, fork_after_registration, TIMEOUT)
 {
@@ -628,7 +616,7 @@ TEST_F_TIMEOUT(revoke, fork_after_registration, TIMEOUT)
 		alarm(60);
 		_exit(ftruncate(self->fd, 4096) ? 1 : 0);
 	}
-	st = wait_child(pid, BREAK_S * 1000 + MARGIN_MS + 2000);
+	st = rt_wait_child(pid, BREAK_S * 1000 + MARGIN_MS + 2000);
 	ASSERT_LE(0, st);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
@@ -719,7 +707,7 @@ TEST_F_TIMEOUT(revoke, uverbs_fd_passed_to_another_process, TIMEOUT)
 		fds[1] = rt.ctx->async_fd;
 		_exit(send_fds(sv[0], fds, 2) ? 2 : 0);
 	}
-	st = wait_child(reg, 30000);
+	st = rt_wait_child(reg, 30000);
 	ASSERT_LE(0, st);
 	ASSERT_EQ(0, WEXITSTATUS(st));
 	/* The registering process is gone; its MR and lease are not. */
@@ -731,7 +719,7 @@ TEST_F_TIMEOUT(revoke, uverbs_fd_passed_to_another_process, TIMEOUT)
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 
 	ASSERT_EQ(1, write(sv[0], &byte, 1));
-	st = wait_child(keeper, 30000);
+	st = rt_wait_child(keeper, 30000);
 	ASSERT_LE(0, st);
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	close(sv[0]);
@@ -827,7 +815,7 @@ TEST_F_TIMEOUT(revoke, close_device_with_revoked_mr, TIMEOUT)
 			_exit(6);
 		_exit(vm_pin_kb() == pin0 ? 0 : 7);
 	}
-	st = wait_child(pid, 60000);
+	st = rt_wait_child(pid, 60000);
 	ASSERT_LE(0, st);
 	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 #include "rdmatest.h"
 
@@ -164,6 +166,22 @@ void rt_close(struct rt *rt)
 	if (rt->ctx)
 		ibv_close_device(rt->ctx);
 	memset(rt, 0, sizeof(*rt));
+}
+
+int rt_wait_child(pid_t pid, int ms)
+{
+	int status, waited = 0;
+
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (waited >= ms) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		usleep(10000);
+		waited += 10;
+	}
+	return status;
 }
 
 long rt_now_ms(void)

@@ -112,6 +112,10 @@ long rt_now_ms(void);
 /* CLOCK_MONOTONIC in nanoseconds. */
 long long rt_now_ns(void);
 
+/* Wait up to @ms for child @pid; its wait status, or -1 (then it has been
+ * killed and reaped). */
+int rt_wait_child(pid_t pid, int ms);
+
 /* FL_LONGTERM leases /proc/locks shows on @fd's inode, or -1. */
 int rt_longterm_leases(int fd);
 
