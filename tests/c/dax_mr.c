@@ -45,10 +45,11 @@ FIXTURE(dax) {
 
 FIXTURE_VARIANT(dax) {
 	const char *dir;
+	bool remap;	/* reflink and exchange-range */
 };
 
 FIXTURE_VARIANT_ADD(dax, ext4) { .dir = RT_EXT4 };
-FIXTURE_VARIANT_ADD(dax, xfs) { .dir = RT_XFS };
+FIXTURE_VARIANT_ADD(dax, xfs) { .dir = RT_XFS, .remap = true };
 
 FIXTURE_SETUP(dax)
 {
@@ -174,6 +175,36 @@ TEST_F(dax, punch_hole) { layout_change(_metadata, self, RT_PUNCH); }
 TEST_F(dax, collapse_range) { layout_change(_metadata, self, RT_COLLAPSE); }
 TEST_F(dax, insert_range) { layout_change(_metadata, self, RT_INSERT); }
 TEST_F(dax, zero_range) { layout_change(_metadata, self, RT_ZERO); }
+
+/*
+ * xfs: reflinking or exchanging a range into the file changes its layout.
+ * ext4 does neither; it refuses, and that is no reason to break the lease.
+ */
+static void remap(struct __test_metadata *_metadata, FIXTURE_DATA(dax) *self,
+		  const FIXTURE_VARIANT(dax) *variant, enum rt_layout_op op,
+		  int refused)
+{
+	struct ibv_async_event ev;
+
+	if (variant->remap) {
+		layout_change(_metadata, self, op);
+		return;
+	}
+	ASSERT_EQ(-1, rt_layout_change(self->fd, op, LEN));
+	EXPECT_EQ(refused, errno);
+	EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, 500));
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
+}
+
+TEST_F(dax, reflink_range)
+{
+	remap(_metadata, self, variant, RT_REFLINK, EOPNOTSUPP);
+}
+
+TEST_F(dax, exchange_range)
+{
+	remap(_metadata, self, variant, RT_EXCHANGE, ENOTTY);
+}
 
 /* A registration during a break fails with EAGAIN and pins nothing. */
 TEST_F(dax, register_during_break)

@@ -313,10 +313,11 @@ FIXTURE(lease) {
 
 FIXTURE_VARIANT(lease) {
 	const char *dir;
+	bool remap;	/* reflink and exchange-range */
 };
 
 FIXTURE_VARIANT_ADD(lease, ext4) { .dir = EXT4_DIR };
-FIXTURE_VARIANT_ADD(lease, xfs) { .dir = XFS_DIR };
+FIXTURE_VARIANT_ADD(lease, xfs) { .dir = XFS_DIR, .remap = true };
 
 FIXTURE_SETUP(lease)
 {
@@ -406,6 +407,7 @@ static void check_op_done(struct __test_metadata *_metadata,
 			  FIXTURE_DATA(lease) *self, enum rt_layout_op op)
 {
 	struct stat st;
+	void *buf;
 
 	ASSERT_EQ(0, fstat(self->fd, &st));
 	switch (op) {
@@ -439,6 +441,19 @@ static void check_op_done(struct __test_metadata *_metadata,
 		EXPECT_TRUE(range_is(self->fd, RANGE_OFF, RANGE_LEN, 0, 1));
 		EXPECT_TRUE(range_is(self->fd, RANGE_OFF + RANGE_LEN,
 				     FILE_SIZE - RANGE_OFF, -RANGE_LEN, 0));
+		break;
+	case RT_REFLINK:
+	case RT_EXCHANGE:
+		/* The range now holds the other file's bytes. */
+		EXPECT_EQ(FILE_SIZE, st.st_size);
+		EXPECT_TRUE(range_is(self->fd, 0, RANGE_OFF, 0, 0));
+		EXPECT_TRUE(range_is(self->fd, RANGE_OFF + RANGE_LEN,
+				     FILE_SIZE - RANGE_OFF - RANGE_LEN, 0, 0));
+		buf = malloc(RANGE_LEN);
+		ASSERT_NE(NULL, buf);
+		ASSERT_EQ(RANGE_LEN, pread(self->fd, buf, RANGE_LEN, RANGE_OFF));
+		EXPECT_EQ(-1, rt_check(buf, RANGE_LEN, RT_REMAP_SEED));
+		free(buf);
 		break;
 	}
 }
@@ -561,6 +576,35 @@ TEST_F_TIMEOUT(lease, insert_range, TIMEOUT)
 TEST_F_TIMEOUT(lease, zero_range, TIMEOUT)
 {
 	layout_change(_metadata, self, RT_ZERO);
+}
+
+/*
+ * xfs: a reflink or exchange-range into the file is a layout change. ext4
+ * has neither; it refuses, and the lease stays as it was.
+ */
+static void remap(struct __test_metadata *_metadata, FIXTURE_DATA(lease) *self,
+		  const FIXTURE_VARIANT(lease) *variant, enum rt_layout_op op,
+		  int refused)
+{
+	if (variant->remap) {
+		layout_change(_metadata, self, op);
+		return;
+	}
+	take_longterm(_metadata, self);
+	ASSERT_EQ(-1, rt_layout_change(self->fd, op, FILE_SIZE));
+	EXPECT_EQ(refused, errno);
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+}
+
+TEST_F_TIMEOUT(lease, reflink_range, TIMEOUT)
+{
+	remap(_metadata, self, variant, RT_REFLINK, EOPNOTSUPP);
+}
+
+TEST_F_TIMEOUT(lease, exchange_range, TIMEOUT)
+{
+	remap(_metadata, self, variant, RT_EXCHANGE, ENOTTY);
 }
 
 #define TRACE_EVENT_DIR "/sys/kernel/tracing/events/filelock/longterm_lease_sigbus"

@@ -2,14 +2,17 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -331,6 +334,61 @@ bool rt_kernel_has_series(void)
 	return !uname(&u) && !strstr(u.release, "-stock");
 }
 
+/* XFS_IOC_EXCHANGE_RANGE (6.10), which Debian 12's xfslibs-dev lacks. */
+struct rt_xfs_exchange_range {
+	int32_t file1_fd;
+	uint32_t pad;
+	uint64_t file1_offset, file2_offset, length, flags;
+};
+
+#define RT_XFS_IOC_EXCHANGE_RANGE _IOW('X', 129, struct rt_xfs_exchange_range)
+
+/* Reflink or exchange [@off, @off + @len) of @fd with a new file's. */
+static int remap_range(int fd, enum rt_layout_op op, off_t off, off_t len)
+{
+	char link[64], dir[PATH_MAX], *slash, *buf;
+	ssize_t n;
+	int src, ret, err;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, dir, sizeof(dir) - 1);
+	if (n < 0)
+		return -1;
+	dir[n] = 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return errno = EINVAL, -1;
+	*slash = 0;
+	src = open(dir, O_TMPFILE | O_RDWR, 0600);
+	if (src < 0)
+		return -1;
+	buf = malloc(len);
+	if (!buf) {
+		close(src);
+		return errno = ENOMEM, -1;
+	}
+	rt_fill(buf, len, RT_REMAP_SEED);
+	ret = pwrite(src, buf, len, 0) == len ? 0 : -1;
+	free(buf);
+	if (!ret && op == RT_REFLINK) {
+		struct file_clone_range r = {
+			.src_fd = src, .src_length = len, .dest_offset = off,
+		};
+
+		ret = ioctl(fd, FICLONERANGE, &r);
+	} else if (!ret) {
+		struct rt_xfs_exchange_range x = {
+			.file1_fd = src, .file2_offset = off, .length = len,
+		};
+
+		ret = ioctl(fd, RT_XFS_IOC_EXCHANGE_RANGE, &x);
+	}
+	err = errno;
+	close(src);
+	errno = err;
+	return ret;
+}
+
 int rt_layout_change(int fd, enum rt_layout_op op, off_t size)
 {
 	const off_t off = 65536, len = 65536;
@@ -349,6 +407,9 @@ int rt_layout_change(int fd, enum rt_layout_op op, off_t size)
 		return fallocate(fd, FALLOC_FL_INSERT_RANGE, off, len);
 	case RT_ZERO:
 		return fallocate(fd, FALLOC_FL_ZERO_RANGE, off, len);
+	case RT_REFLINK:
+	case RT_EXCHANGE:
+		return remap_range(fd, op, off, len);
 	}
 	errno = EINVAL;
 	return -1;

@@ -78,12 +78,16 @@ bool rt_kernel_has_series(void);
 /* The layout changes that break FL_LONGTERM leases. */
 enum rt_layout_op {
 	RT_TRUNC_DOWN, RT_TRUNC_UP, RT_PUNCH, RT_COLLAPSE, RT_INSERT, RT_ZERO,
+	RT_REFLINK, RT_EXCHANGE,
 };
 
 /*
  * Apply @op to @fd, a file of @size bytes: truncate to half or twice the
- * size, or fallocate() the 64 KiB at offset 64 KiB. 0 or -1 with errno.
+ * size, fallocate() the 64 KiB at offset 64 KiB, or reflink (FICLONERANGE)
+ * or exchange (XFS_IOC_EXCHANGE_RANGE) those 64 KiB with a new file's.
+ * 0 or -1 with errno.
  */
+#define RT_REMAP_SEED	0x5eed	/* rt_fill() seed of the other file's bytes */
 int rt_layout_change(int fd, enum rt_layout_op op, off_t size);
 
 /*

@@ -43,6 +43,12 @@ mkdir -p /mnt/ext4 /mnt/xfs /mnt/nodax
 mkfs.ext4 -q -F -b 4096 /dev/pmem0 >/dev/null 2>&1 || fail "mkfs.ext4 pmem0"
 mount -o dax /dev/pmem0 /mnt/ext4 || fail "mount -o dax ext4"
 mkfs.xfs -q -f /dev/pmem1 >/dev/null 2>&1 || fail "mkfs.xfs pmem1"
+# Debian 12's mkfs.xfs (6.1) predates exchange-range (-i exchange=1 came
+# with xfsprogs 6.10): set its feature bit on the new file system, as
+# newer xfs_admin -O exchange=1 does, so XFS_IOC_EXCHANGE_RANGE is tested.
+incompat=$(xfs_db -c "sb 0" -c "print features_incompat" /dev/pmem1 | sed -n 's/^features_incompat = //p')
+[ -n "$incompat" ] && xfs_db -x -c "sb 0" -c "write -d features_incompat $((incompat | 0x40))" \
+	/dev/pmem1 >/dev/null 2>&1 || fail "xfs exchange-range feature"
 mount -o dax /dev/pmem1 /mnt/xfs || fail "mount -o dax xfs"
 mkfs.ext4 -q -F /dev/ram0 >/dev/null 2>&1 || fail "mkfs.ext4 ram0"
 mount /dev/ram0 /mnt/nodax || fail "mount ram0"
