@@ -24,7 +24,7 @@ VM_TIMEOUT ?= 2400
 BENCH_TIMEOUT ?= 1800
 
 .PHONY: all deps sources tree export kernel kernel-stock rdma-core tests-build \
-	setup demo test bench shell checkpatch series bisect-check clean help
+	setup demo test test-kasan bench shell checkpatch series bisect-check clean help
 
 all: setup
 
@@ -102,6 +102,14 @@ bench: setup
 	@if [ -f $(B)/vm/failure ]; then echo "ERROR: $$(cat $(B)/vm/failure)"; \
 		tail -n 15 $(B)/vm/console.log; exit 1; fi
 	@/usr/bin/python3 $(S)/bench-report.py $(B)/vm/bench.json $(B)/bench
+
+# The same suite on a KASAN kernel (build/kbuild-kasan), kept out of make
+# test because it triples the guest time under TCG (see README).
+BZIMAGE_KASAN := $(B)/kbuild-kasan/arch/x86/boot/bzImage
+test-kasan: setup
+	@KCONFIG_EXTRA=$(TOP)/tests/kasan.config $(S)/kernel.sh $(B)/linux $(B)/kbuild-kasan $(LOCALVERSION)
+	@FSDAX_VM_OUT=$(B)/vm-kasan tests/vm/run-vm.sh $(BZIMAGE_KASAN) test $(VM_TIMEOUT)
+	@$(S)/report.sh $(B)/vm-kasan
 
 shell: setup
 	@tests/vm/run-vm.sh $(BZIMAGE) shell 86400

@@ -1,10 +1,10 @@
 #!/bin/bash
 # Print the guest's TAP and the closing count line; exit 1 on any failure,
-# including a guest that never finished.
+# including a guest that never finished.   report.sh [OUT]
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-out=$BUILD/vm
+out=${1:-$BUILD/vm}	# the guest's output directory
 tap=$out/results.tap
 pass=0 fail=0 skip=0
 [ -f "$tap" ] && cat "$tap"

@@ -233,6 +233,61 @@ TEST_F(dax, register_during_break)
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
+struct dereg {
+	struct ibv_mr *mr;
+	int ret;
+	long done_ms;
+	pthread_t thread;
+};
+
+static void *dereg_thread(void *arg)
+{
+	struct dereg *d = arg;
+
+	d->ret = ibv_dereg_mr(d->mr);
+	__atomic_store_n(&d->done_ms, rt_now_ms(), __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * I5: ibv_dereg_mr() of an MR whose event was read but not acked waits for
+ * the ack, so element.mr stays valid until then; and the dereg of an MR
+ * whose event was never read drops that event.
+ */
+TEST_F(dax, dereg_waits_for_ack)
+{
+	struct rt_change c = { .fd = self->fd, .op = RT_PUNCH, .size = LEN };
+	struct dereg d = { 0 };
+	struct ibv_async_event ev;
+	int i;
+	long t0;
+
+	ASSERT_EQ(0, rt_change_start(&c));
+	ASSERT_EQ(1, rt_get_event(self->rt.ctx, &ev, 10000));
+	ASSERT_EQ(IBV_EVENT_MR_REVOKED, ev.event_type);
+	i = ev.element.mr == self->mr[0] ? 0 : 1;
+	ASSERT_EQ(self->mr[i], ev.element.mr);
+
+	d.mr = self->mr[i];
+	self->mr[i] = NULL;
+	ASSERT_EQ(0, pthread_create(&d.thread, NULL, dereg_thread, &d));
+	usleep(500000);
+	EXPECT_EQ(0, __atomic_load_n(&d.done_ms, __ATOMIC_SEQ_CST));
+	t0 = rt_now_ms();
+	ibv_ack_async_event(&ev);
+	ASSERT_EQ(0, pthread_join(d.thread, NULL));
+	EXPECT_EQ(0, d.ret);
+	EXPECT_LE(t0, d.done_ms);
+
+	/* The other MR's event was queued by the same break, never read. */
+	ASSERT_EQ(0, ibv_dereg_mr(self->mr[1 - i]));
+	self->mr[1 - i] = NULL;
+	EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, 500));
+	ASSERT_EQ(0, pthread_join(c.thread, NULL));
+	EXPECT_EQ(0, c.ret);
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
+}
+
 /* Process exit with MRs still registered leaves no lease and no pin. */
 TEST_F(dax, exit_with_mrs_registered)
 {
