@@ -3,6 +3,7 @@
 #   make demo      set everything up, boot the guest, show the main job
 #   make test      set everything up, run the whole suite in the guest
 #   make test-full the peers' tests on our kernel and on stock, compared
+#   make test-kasan make test's suite on a KASAN build of the kernel
 #   make bench     benchmarks in the guest: build/bench/bench.{txt,json,png}
 #
 # Everything is incremental: sources are unpacked once, the trees are only
