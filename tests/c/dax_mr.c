@@ -428,6 +428,140 @@ TEST_F(dax, thousand_mrs_one_lease)
 	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 }
 
+struct flipper {
+	void *addr;
+	size_t len;
+	int fd[2];
+	int stop;
+	pthread_t thread;
+};
+
+/* Map file 0, file 1 and anonymous memory over the range, round robin. */
+static void *flip_thread(void *arg)
+{
+	struct flipper *f = arg;
+	unsigned int i = 0;
+	void *p;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST)) {
+		if (i % 3 < 2)
+			p = mmap(f->addr, f->len, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED, f->fd[i % 3], 0);
+		else
+			p = mmap(f->addr, f->len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (p != f->addr)
+			return (void *)1;
+		i++;
+	}
+	return NULL;
+}
+
+/*
+ * Truncate @fd while @mr may pin it; deregister @mr on its event. 1 if an
+ * event came, 0 if none, -1 if the truncate did not complete: pages of
+ * the file were pinned with no lease to break.
+ */
+static int truncate_pinned(struct rt *rt, int fd, size_t len,
+			   struct ibv_mr **mr)
+{
+	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = len };
+	struct ibv_async_event ev;
+	long t0 = rt_now_ms();
+	int events = 0;
+
+	if (rt_change_start(&c))
+		return -1;
+	while (!rt_change_done(&c) && rt_now_ms() - t0 < 10000) {
+		if (!rt_get_event(rt->ctx, &ev, 50))
+			continue;
+		if (ev.event_type == IBV_EVENT_MR_REVOKED &&
+		    ev.element.mr == *mr)
+			events++;
+		ibv_ack_async_event(&ev);
+		if (*mr && events) {
+			ibv_dereg_mr(*mr);
+			*mr = NULL;
+		}
+	}
+	if (!rt_change_done(&c) && *mr) {
+		/* Unblock the truncate so the test can report. */
+		ibv_dereg_mr(*mr);
+		*mr = NULL;
+		events = -1;
+	}
+	pthread_join(c.thread, NULL);
+	if (c.ret || ftruncate(fd, len))
+		return -1;
+	return events;
+}
+
+/*
+ * I1 with a racing mmap: while one thread keeps replacing the mapping of
+ * the range (file A, file B, anonymous memory), registrations either fail
+ * with EAGAIN or EOPNOTSUPP or pin pages of a file they hold the lease
+ * of. A pin without a lease would leave a truncate of that file waiting
+ * forever, since nobody would be told to let go.
+ */
+TEST_F(dax, mapping_flips_during_registration)
+{
+	enum { ROUNDS = 150 };
+	const size_t len = 256 << 10;
+	struct flipper f = { .len = len };
+	int i, j, r, ok = 0, eagain = 0, eopnotsupp = 0, events = 0;
+	char path[2][80];
+	struct ibv_mr *mr;
+	void *ret;
+
+	for (j = 0; j < 2; j++) {
+		snprintf(path[j], sizeof(path[j]), "%s.flip%d", self->path, j);
+		f.fd[j] = open(path[j], O_RDWR | O_CREAT | O_TRUNC, 0600);
+		ASSERT_LE(0, f.fd[j]);
+		ASSERT_EQ(0, ftruncate(f.fd[j], len));
+	}
+	f.addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, f.addr);
+
+	for (i = 0; i < ROUNDS; i++) {
+		f.stop = 0;
+		ASSERT_EQ(0, pthread_create(&f.thread, NULL, flip_thread, &f));
+		mr = ibv_reg_mr(self->rt.pd, f.addr, len, ACCESS);
+		r = mr ? 0 : errno;
+		__atomic_store_n(&f.stop, 1, __ATOMIC_SEQ_CST);
+		ASSERT_EQ(0, pthread_join(f.thread, &ret));
+		ASSERT_EQ(NULL, ret);
+		if (!mr) {
+			ASSERT_TRUE(r == EAGAIN || r == EOPNOTSUPP) {
+				TH_LOG("ibv_reg_mr: %s", strerror(r));
+			}
+			eagain += r == EAGAIN;
+			eopnotsupp += r == EOPNOTSUPP;
+			continue;
+		}
+		ok++;
+		for (j = 0; j < 2; j++) {
+			r = truncate_pinned(&self->rt, f.fd[j], len, &mr);
+			ASSERT_LE(0, r) {
+				TH_LOG("round %d: truncate of file %d hung", i, j);
+			}
+			events += r;
+		}
+		if (mr)
+			ASSERT_EQ(0, ibv_dereg_mr(mr));
+	}
+	TH_LOG("%d rounds: %d registered (%d on a leased file), %d EAGAIN, %d EOPNOTSUPP",
+	       ROUNDS, ok, events, eagain, eopnotsupp);
+	/* The race ran: DAX registrations happened and were leased. */
+	EXPECT_LT(0, events);
+	for (j = 0; j < 2; j++) {
+		EXPECT_EQ(0, rt_longterm_leases(f.fd[j]));
+		close(f.fd[j]);
+		unlink(path[j]);
+	}
+	munmap(f.addr, len);
+}
+
 /* Other long-term pinners still get EOPNOTSUPP on FS-DAX (I1). */
 TEST_F(dax, io_uring_fixed_buffer_still_refused)
 {

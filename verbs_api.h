@@ -1,0 +1,1 @@
+/tmp/inc/infiniband/verbs_api.h
