@@ -2,6 +2,7 @@
 #
 #   make demo      set everything up, boot the guest, show the main job
 #   make test      set everything up, run the whole suite in the guest
+#                  (ONLY="dax_mr revoke": only those, for a quick loop)
 #   make test-full the peers' tests on our kernel and on stock, compared
 #   make test-kasan make test's suite on a KASAN build of the kernel
 #   make bench     benchmarks in the guest: build/bench/bench.{txt,json,png}
@@ -75,7 +76,7 @@ demo: setup
 	@[ "$$(cat $(B)/vm/demo.rc 2>/dev/null)" = 0 ] || { echo "ERROR: the demo failed"; exit 1; }
 
 test: setup
-	@tests/vm/run-vm.sh $(BZIMAGE) test $(VM_TIMEOUT)
+	@FSDAX_TESTS="$(ONLY)" tests/vm/run-vm.sh $(BZIMAGE) test $(VM_TIMEOUT)
 	@$(S)/report.sh
 
 # The peers' tests (perftest, rdma-core's tests/, kernel selftests), all of

@@ -66,7 +66,7 @@ export LD_LIBRARY_PATH=$FSDAX_TOP/build/rdma-core/build/lib
 export PYTHONPATH=$FSDAX_TOP/build/rdma-core/build/python
 cd /tmp
 case $FSDAX_MODE in
-test) "$FSDAX_TOP/tests/run-tests.sh" "$out" ;;
+test) "$FSDAX_TOP/tests/run-tests.sh" "$out" ${FSDAX_TESTS//,/ } ;;
 demo)
 	"$FSDAX_BIN/demo" >"$out/demo.txt" 2>&1
 	echo $? >"$out/demo.rc"

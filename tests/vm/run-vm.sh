@@ -40,6 +40,8 @@ cmdline+=" init=$TOP/tests/vm/init.sh memmap=1G!4G memmap=1G!6G"
 cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4 tsc=reliable"
 cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 [ "${mode#script:}" != "$mode" ] && cmdline+=" FSDAX_SCRIPT=${mode#script:}"
+# make test ONLY="a b": only those tests (comma-separated on the command line)
+[ -n "${FSDAX_TESTS:-}" ] && cmdline+=" FSDAX_TESTS=$(echo $FSDAX_TESTS | tr ' ' ,)"
 
 step "booting the guest ($accel, mode $mode, limit ${limit}s; console: build/vm/console.log)"
 set +e
