@@ -444,23 +444,22 @@ static void *flip_thread(void *arg)
 	void *p;
 
 	while (!__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST)) {
-		if (i % 3 < 2)
-			p = mmap(f->addr, f->len, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_FIXED, f->fd[i % 3], 0);
-		else
-			p = mmap(f->addr, f->len, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		unsigned int k = i++ % 3;	/* 2: anonymous */
+
+		p = mmap(f->addr, f->len, PROT_READ | PROT_WRITE, MAP_FIXED |
+			 (k == 2 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED),
+			 k == 2 ? -1 : f->fd[k], 0);
 		if (p != f->addr)
 			return (void *)1;
-		i++;
 	}
 	return NULL;
 }
 
 /*
- * Truncate @fd while @mr may pin it; deregister @mr on its event. 1 if an
- * event came, 0 if none, -1 if the truncate did not complete: pages of
- * the file were pinned with no lease to break.
+ * Truncate @fd (of @len bytes) while @mr may pin it, deregister @mr on its
+ * event, then give the file its size back. 1 if an event came, 0 if none,
+ * -1 if the truncate did not complete: pages of the file were pinned with
+ * no lease to break.
  */
 static int truncate_pinned(struct rt *rt, int fd, size_t len,
 			   struct ibv_mr **mr)

@@ -1,1 +1,0 @@
-/tmp/inc/infiniband/verbs_api.h
