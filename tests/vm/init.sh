@@ -4,6 +4,8 @@
 #   /tmp, /run, /mnt  tmpfs
 #   /mnt/ext4         ext4 -o dax on /dev/pmem0
 #   /mnt/xfs          xfs -o dax on /dev/pmem1
+#   /mnt/ext2         ext2 -o dax on /dev/pmem2 (FS-DAX without FL_LONGTERM
+#                     support: its long-term pins stay refused, I10)
 #   /mnt/nodax        ext4 on a ramdisk (no DAX)
 #   rxe0              soft-RoCE on veth0 (192.0.2.1/24), peer veth1 (192.0.2.2/24)
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LANG=C.UTF-8
@@ -38,8 +40,9 @@ ip addr add 192.0.2.1/24 dev veth0 && ip addr add 192.0.2.2/24 dev veth1 || fail
 ip link set veth0 up && ip link set veth1 up || fail "veth up"
 rdma link add rxe0 type rxe netdev veth0 || fail "rdma link add rxe0"
 
-mkdir -p /mnt/ext4 /mnt/xfs /mnt/nodax
-[ -b /dev/pmem0 ] && [ -b /dev/pmem1 ] || fail "no /dev/pmem0 and /dev/pmem1"
+mkdir -p /mnt/ext4 /mnt/xfs /mnt/ext2 /mnt/nodax
+[ -b /dev/pmem0 ] && [ -b /dev/pmem1 ] && [ -b /dev/pmem2 ] ||
+	fail "no /dev/pmem0, /dev/pmem1 and /dev/pmem2"
 mkfs.ext4 -q -F -b 4096 /dev/pmem0 >/dev/null 2>&1 || fail "mkfs.ext4 pmem0"
 mount -o dax /dev/pmem0 /mnt/ext4 || fail "mount -o dax ext4"
 mkfs.xfs -q -f /dev/pmem1 >/dev/null 2>&1 || fail "mkfs.xfs pmem1"
@@ -50,9 +53,11 @@ incompat=$(xfs_db -c "sb 0" -c "print features_incompat" /dev/pmem1 | sed -n 's/
 [ -n "$incompat" ] && xfs_db -x -c "sb 0" -c "write -d features_incompat $((incompat | 0x40))" \
 	/dev/pmem1 >/dev/null 2>&1 || fail "xfs exchange-range feature"
 mount -o dax /dev/pmem1 /mnt/xfs || fail "mount -o dax xfs"
+mkfs.ext2 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 || fail "mkfs.ext2 pmem2"
+mount -t ext2 -o dax /dev/pmem2 /mnt/ext2 || fail "mount -o dax ext2"
 mkfs.ext4 -q -F /dev/ram0 >/dev/null 2>&1 || fail "mkfs.ext4 ram0"
 mount /dev/ram0 /mnt/nodax || fail "mount ram0"
-chmod 1777 /mnt/ext4 /mnt/xfs /mnt/nodax
+chmod 1777 /mnt/ext4 /mnt/xfs /mnt/ext2 /mnt/nodax
 
 # Give rxe0 a moment to see veth0's address as a GID.
 for _ in $(seq 50); do

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Boot the guest kernel under QEMU with the host's / read-only over
-# virtio-9p, two emulated pmem ranges and no network, and run MODE in it:
+# virtio-9p, three emulated pmem ranges (pmem0 ext4 and pmem1 xfs, 1 GiB
+# each; pmem2 ext2, 256 MiB) and no network, and run MODE in it:
 #   run-vm.sh KERNEL MODE [TIMEOUT]
 #   MODE: test | demo | bench | full | shell | script:/abs/path/to/script.sh
 # FSDAX_VM_OUT=DIR puts the output somewhere else than build/vm.
@@ -36,7 +37,7 @@ if [ "$accel" != kvm ] && grep -qw tsc_known_freq /proc/cpuinfo; then
 	[ -n "$khz" ] && cmdline+=" tsc_early_khz=$khz"
 fi
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
-cmdline+=" init=$TOP/tests/vm/init.sh memmap=1G!4G memmap=1G!6G"
+cmdline+=" init=$TOP/tests/vm/init.sh memmap=1G!4G memmap=1G!6G memmap=256M!7G"
 cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4 tsc=reliable"
 cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 [ "${mode#script:}" != "$mode" ] && cmdline+=" FSDAX_SCRIPT=${mode#script:}"

@@ -1,0 +1,2018 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The holes of issue 9: ways to keep FS-DAX blocks pinned, or a layout
+ * change waiting, that the lease-and-revoke design must close. Each test
+ * fails on a kernel that leaves its hole open.
+ *
+ *  I11  What an MR shows is the file's current data:
+ *       - an extent swap (XFS_IOC_SWAPEXT, run by xfs_fsr) is a layout
+ *         change: it breaks the lease of an MR over the file, and after the
+ *         defragmentation the file and a new MR work (swapext);
+ *       - no pinned zero page: a read-only MR over a hole of a writable
+ *         mapping sees the data written there later; over a hole of a
+ *         read-only mapping it is refused with EFAULT (hole);
+ *       - no shared (reflinked) block: a read-only mapping of reflinked
+ *         blocks is refused with EFAULT, in bounded time; a writable one is
+ *         unshared by the registration, so the MR sees the file's writes and
+ *         not the other file's; reflinking *from* a leased file breaks the
+ *         lease (reflink).
+ *  I10  ext2 -o dax never promised to break FL_LONGTERM leases: MRs over it
+ *       fail with EOPNOTSUPP, F_SETLEASE F_LONGTERM with EINVAL, and its
+ *       truncates do not wait (unpromised).
+ *  I12  A layout change in progress admits no new lease: threads that keep
+ *       registering MRs over the file get EAGAIN and cannot hold the
+ *       truncate off beyond lease-break-time plus the revoke (change).
+ *  I2   A timed-out user lease sends SIGBUS to the process that holds it,
+ *       never to an unrelated process that got the pid number of the
+ *       process that took it (sigbus).
+ *  I5   Exactly one IBV_EVENT_MR_REVOKED per MR per break, even when every
+ *       non-sleeping allocation of the breaking task fails (failslab).
+ *  I1/I7 An MR over a MAP_PRIVATE mapping pins anonymous copies: no lease,
+ *       no break, the truncate does not wait, the MR keeps its data, and
+ *       the peer's writes do not reach the file (private_map).
+ *  I2   lease-break-time bounds: 0 still gives an ignoring application (or
+ *       user lease holder) about a second, and 2147483647 waits for the
+ *       dereg instead of overflowing into an immediate revoke (break_time).
+ *
+ * Every wait is bounded: a registration that could spin runs first in a
+ * child that is killed after 10 s, layout changes run in threads that are
+ * polled with a deadline, and a test that finds the kernel stuck unblocks
+ * it (dereg, kill) and fails. Every test restores the sysctls and
+ * failslab knobs it changes and leaves no MR, no lease and no pin.
+ *
+ * Needs the guest of tests/vm: ext4 and xfs -o dax on pmem0/pmem1, ext2 -o
+ * dax on pmem2 (/mnt/ext2), rxe0, debugfs, xfs_fsr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "rdmatest.h"
+
+#ifndef F_LONGTERM
+#define F_LONGTERM	16
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3	435
+#endif
+
+#define RT_EXT2		"/mnt/ext2"	/* ext2 -o dax on /dev/pmem2 */
+
+#define LEN		(4UL << 20)	/* the file of most tests */
+#define SMALL		(2UL << 20)	/* files read back through RDMA */
+#define CHUNK		(64UL << 10)
+#define ACCESS		(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			 IBV_ACCESS_REMOTE_READ)
+#define BREAK_S		5		/* fs.lease-break-time unless a test sets it */
+#define MARGIN_MS	4000		/* for a revoke, under TCG */
+#define EVENT_MS	10000		/* limit for an event to arrive */
+#define PROBE_MS	10000		/* limit for a registration to return */
+#define DONE_MS		10000		/* limit for a change once unblocked */
+#define CHILD_LIMIT	120		/* s, alarm() of every child */
+#define TIMEOUT		180		/* s, per test */
+
+#define SEED_A		0xa11ce
+#define SEED_B		0xb0b
+#define SEED_C		0xc0ffee
+
+#define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
+#define NS_LAST_PID	"/proc/sys/kernel/ns_last_pid"
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define XFS_FSR		"/usr/sbin/xfs_fsr"
+
+static int read_int(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fscanf(f, "%d", val) == 1 ? 0 : -1;
+	fclose(f);
+	return ret;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static int write_int(const char *path, int val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", val);
+	return write_str(path, buf);
+}
+
+/* The first line of @path, without its newline. */
+static int read_str(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* VmPin of this process in kB (the mm's pinned_vm), or -1. */
+static long vm_pin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static long long elapsed_ms(long long start_ns, long long done_ns)
+{
+	return (done_ns - start_ns) / 1000000;
+}
+
+/* 1 if @fd becomes readable within @ms, 0 if not, -1 on error. */
+static int readable_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	do {
+		ret = poll(&p, 1, ms);
+	} while (ret < 0 && errno == EINTR);
+	return ret;
+}
+
+/*
+ * Reap @pid within @ms: its wait status, or -1 if it is still there. Never
+ * blocks, so a child stuck in the kernel cannot hang the test.
+ */
+static int reap_within(pid_t pid, int ms)
+{
+	long deadline = rt_now_ms() + ms;
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (rt_now_ms() >= deadline)
+			return -1;
+		usleep(10000);
+	}
+}
+
+/* Write @len bytes of the rt_fill(@seed) pattern at @off of @fd. */
+static int write_file(int fd, off_t off, size_t len, uint32_t seed)
+{
+	char *buf = malloc(len);
+	ssize_t n;
+
+	if (!buf)
+		return -1;
+	rt_fill(buf, len, seed);
+	n = pwrite(fd, buf, len, off);
+	free(buf);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* rt_check() of @len bytes at @off of @fd: -1 if all match, -2 on error. */
+static long check_file(int fd, off_t off, size_t len, uint32_t seed)
+{
+	char *buf = malloc(len);
+	long ret = -2;
+
+	if (!buf)
+		return -2;
+	if (pread(fd, buf, len, off) == (ssize_t)len)
+		ret = rt_check(buf, len, seed);
+	free(buf);
+	return ret;
+}
+
+/* The extents of @fd (at most @max), or -1. */
+static int extents(int fd, struct fiemap_extent *ext, int max)
+{
+	struct fiemap *fm;
+	int n;
+
+	fm = calloc(1, sizeof(*fm) + max * sizeof(*ext));
+	if (!fm)
+		return -1;
+	fm->fm_length = ~0ULL;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = max;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm)) {
+		free(fm);
+		return -1;
+	}
+	n = fm->fm_mapped_extents;
+	if (ext)
+		memcpy(ext, fm->fm_extents, n * sizeof(*ext));
+	free(fm);
+	return n;
+}
+
+/*
+ * Of the extents of @fd that overlap [@off, @off + @len), how many are
+ * FIEMAP_EXTENT_SHARED; *@total gets how many there are. -1 on error.
+ */
+static int shared_extents(int fd, off_t off, size_t len, int *total)
+{
+	struct fiemap_extent ext[256];
+	int i, n, shared = 0;
+
+	*total = 0;
+	n = extents(fd, ext, 256);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (ext[i].fe_logical >= (unsigned long long)off + len ||
+		    ext[i].fe_logical + ext[i].fe_length <=
+		    (unsigned long long)off)
+			continue;
+		(*total)++;
+		if (ext[i].fe_flags & FIEMAP_EXTENT_SHARED)
+			shared++;
+	}
+	return shared;
+}
+
+#define MAXFILES	8
+#define MAXMAPS		8
+#define MAXMRS		16
+#define MAXKIDS		8
+#define MAXREGGERS	4
+#define REG_CAP		256	/* MRs one registering thread keeps */
+
+/* A thread that registers MRs over [addr, addr + len) until stopped. */
+struct regger {
+	struct rt own;		/* its own uverbs context, if own_open */
+	bool own_open;
+	struct ibv_pd *pd;
+	void *addr;
+	size_t len;
+	int fd;
+	size_t size;		/* of the file before the change */
+	struct rt_change *chg;	/* the layout change it races with */
+	int go, stop;		/* go: the change has started */
+	struct ibv_mr *mrs[REG_CAP];
+	int n;
+	long before, during, after, eagain, efault, other;
+	int other_err;
+	bool running;
+	pthread_t thread;
+};
+
+enum job_kind { JOB_CLONE, JOB_FAILSLAB_TRUNCATE };
+
+/* A clone or a truncate under failslab, in its own thread. */
+struct job {
+	enum job_kind kind;
+	int fd, src;
+	off_t size;
+	int ret, err;
+	int mif_err;		/* errno of the make-it-fail writes, or 0 */
+	long done_ms;
+	long long start_ns, done_ns;
+	bool running;
+	pthread_t thread;
+};
+
+static const char *const failslab_knobs[] = {
+	"probability", "interval", "times", "task-filter", "ignore-gfp-wait",
+	"verbose",
+};
+#define NKNOBS	(sizeof(failslab_knobs) / sizeof(failslab_knobs[0]))
+
+/* What every test has, and what its teardown gives back. */
+struct ctx {
+	const char *dir;
+	struct rt rt;
+	bool rt_opened;
+	void *local;		/* anonymous, LEN bytes, MR lmr */
+	struct ibv_mr *lmr;
+	long pin0;		/* VmPin with lmr only */
+	int saved_break_time;	/* as found; -1: not read yet */
+	char path[MAXFILES][96];	/* unlinked in teardown ("" if none) */
+	int fd[MAXFILES];	/* closed in teardown (-1 if none) */
+	struct { void *addr; size_t len; } map[MAXMAPS];
+	struct ibv_mr *mr[MAXMRS];
+	pid_t kid[MAXKIDS];
+	struct rt_change chg;
+	bool chg_running;
+	struct job job;
+	struct regger reg[MAXREGGERS];
+	char knob[NKNOBS][32];	/* failslab as found */
+	bool knobs_saved;
+};
+
+static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c,
+		      const char *dir, bool failslab)
+{
+	unsigned int i;
+
+	c->dir = dir;
+	c->saved_break_time = -1;
+	for (i = 0; i < MAXFILES; i++)
+		c->fd[i] = -1;
+	ASSERT_EQ(0, rt_open(&c->rt));
+	c->rt_opened = true;
+	c->local = aligned_alloc(4096, LEN);
+	ASSERT_NE(NULL, c->local);
+	c->lmr = ibv_reg_mr(c->rt.pd, c->local, LEN, ACCESS);
+	ASSERT_NE(NULL, c->lmr);
+	c->pin0 = vm_pin_kb();
+	ASSERT_LE(0, c->pin0);
+	if (failslab) {
+		for (i = 0; i < NKNOBS; i++) {
+			char p[128];
+
+			snprintf(p, sizeof(p), FAILSLAB "%s", failslab_knobs[i]);
+			ASSERT_EQ(0, read_str(p, c->knob[i], sizeof(c->knob[i])))
+				TH_LOG("%s: %s", p, strerror(errno));
+		}
+		c->knobs_saved = true;
+	}
+	/* Last: a setup that fails before it has changed nothing. */
+	ASSERT_EQ(0, read_int(BREAK_TIME_SYSCTL, &c->saved_break_time));
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, BREAK_S));
+}
+
+static void failslab_restore(struct ctx *c)
+{
+	char p[128];
+	unsigned int i;
+
+	if (!c->knobs_saved)
+		return;
+	/* probability first: from then on nothing fails. */
+	for (i = 0; i < NKNOBS; i++) {
+		snprintf(p, sizeof(p), FAILSLAB "%s", failslab_knobs[i]);
+		write_str(p, c->knob[i]);
+	}
+	write_str("/proc/self/make-it-fail", "0");
+	c->knobs_saved = false;
+}
+
+static bool change_wait(struct ctx *c, int ms);
+static bool job_wait(struct ctx *c, int ms);
+
+static void stop_reggers(struct __test_metadata *_metadata, struct ctx *c)
+{
+	struct timespec ts;
+	int i;
+
+	for (i = 0; i < MAXREGGERS; i++) {
+		struct regger *r = &c->reg[i];
+
+		if (!r->running)
+			continue;
+		__atomic_store_n(&r->stop, 1, __ATOMIC_SEQ_CST);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 20;
+		if (pthread_timedjoin_np(r->thread, NULL, &ts) == 0)
+			r->running = false;
+		else
+			TH_LOG("registering thread %d does not stop", i);
+	}
+}
+
+/* Deregister every DAX MR the test has (the reggers' too, once stopped). */
+static int dereg_all(struct ctx *c)
+{
+	int i, j, bad = 0;
+
+	for (i = 0; i < MAXMRS; i++) {
+		if (c->mr[i] && ibv_dereg_mr(c->mr[i]))
+			bad++;
+		c->mr[i] = NULL;
+	}
+	for (i = 0; i < MAXREGGERS; i++) {
+		struct regger *r = &c->reg[i];
+
+		if (r->running)
+			continue;
+		for (j = 0; j < r->n; j++)
+			if (ibv_dereg_mr(r->mrs[j]))
+				bad++;
+		r->n = 0;
+		if (r->own_open) {
+			rt_close(&r->own);
+			r->own_open = false;
+		}
+	}
+	return bad;
+}
+
+static void kill_kids(struct __test_metadata *_metadata, struct ctx *c)
+{
+	int i;
+
+	for (i = 0; i < MAXKIDS; i++) {
+		if (c->kid[i] <= 0)
+			continue;
+		kill(c->kid[i], SIGKILL);
+		if (reap_within(c->kid[i], 5000) < 0)
+			TH_LOG("child %d does not die", c->kid[i]);
+		c->kid[i] = 0;
+	}
+}
+
+static void ctx_teardown(struct __test_metadata *_metadata, struct ctx *c)
+{
+	struct ibv_async_event ev;
+	int i;
+
+	failslab_restore(c);
+	stop_reggers(_metadata, c);
+	kill_kids(_metadata, c);
+	/* Unpinning lets a layout change that still waits go on. */
+	EXPECT_EQ(0, dereg_all(c));
+	if (c->chg_running && !change_wait(c, 20000))
+		TH_LOG("the layout change is still running at teardown");
+	if (c->job.running && !job_wait(c, 20000))
+		TH_LOG("the clone or truncate is still running at teardown");
+	if (c->rt_opened) {
+		while (rt_get_event(c->rt.ctx, &ev, 0))
+			ibv_ack_async_event(&ev);
+		EXPECT_EQ(c->pin0, vm_pin_kb());
+	}
+	for (i = 0; i < MAXMAPS; i++)
+		if (c->map[i].addr)
+			munmap(c->map[i].addr, c->map[i].len);
+	for (i = 0; i < MAXFILES; i++) {
+		if (c->fd[i] < 0)
+			continue;
+		EXPECT_EQ(0, rt_longterm_leases(c->fd[i]))
+			TH_LOG("a lease is left on %s", c->path[i]);
+		close(c->fd[i]);
+	}
+	for (i = 0; i < MAXFILES; i++)
+		if (c->path[i][0])
+			unlink(c->path[i]);
+	if (c->lmr)
+		ibv_dereg_mr(c->lmr);
+	free(c->local);
+	if (c->rt_opened)
+		rt_close(&c->rt);
+	if (c->saved_break_time >= 0)
+		EXPECT_EQ(0, write_int(BREAK_TIME_SYSCTL, c->saved_break_time));
+}
+
+/* Note @path (unlinked in teardown) and @fd (closed), either may be none. */
+static int add_file(struct ctx *c, const char *path, int fd)
+{
+	int i;
+
+	for (i = 0; i < MAXFILES; i++)
+		if (!c->path[i][0] && c->fd[i] < 0)
+			break;
+	if (i == MAXFILES)
+		return -1;
+	if (path)
+		snprintf(c->path[i], sizeof(c->path[i]), "%s", path);
+	c->fd[i] = fd;
+	return i;
+}
+
+static void forget_fd(struct ctx *c, int fd)
+{
+	int i;
+
+	for (i = 0; i < MAXFILES; i++)
+		if (c->fd[i] == fd)
+			c->fd[i] = -1;
+}
+
+enum how { F_EMPTY, F_SPARSE, F_ALLOC, F_DATA };
+
+/*
+ * Create @dir/safety-@name of @size bytes: empty, a hole, allocated
+ * (zeroed), or written with the rt_fill(@seed) pattern and fsync'ed.
+ * Returns the O_RDWR descriptor, or -1; *@path gets the name.
+ */
+static int mkfile(struct ctx *c, const char *name, size_t size, enum how how,
+		  uint32_t seed, const char **path)
+{
+	char p[96];
+	int i, fd, ret = 0;
+
+	snprintf(p, sizeof(p), "%s/safety-%s", c->dir, name);
+	fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return -1;
+	i = add_file(c, p, fd);
+	if (i < 0) {
+		close(fd);
+		unlink(p);
+		return -1;
+	}
+	if (path)
+		*path = c->path[i];
+	switch (how) {
+	case F_EMPTY:
+		break;
+	case F_SPARSE:
+		ret = ftruncate(fd, size);
+		break;
+	case F_ALLOC:
+		ret = fallocate(fd, 0, 0, size);
+		break;
+	case F_DATA:
+		ret = write_file(fd, 0, size, seed) || fsync(fd) ? -1 : 0;
+		break;
+	}
+	return ret ? -1 : fd;
+}
+
+static void *map_file(struct ctx *c, int fd, size_t len, int prot, int flags)
+{
+	void *p;
+	int i;
+
+	for (i = 0; i < MAXMAPS && c->map[i].addr; i++)
+		;
+	if (i == MAXMAPS)
+		return NULL;
+	p = mmap(NULL, len, prot, flags, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	c->map[i].addr = p;
+	c->map[i].len = len;
+	return p;
+}
+
+/* ibv_reg_mr() on the test's PD, noted for teardown; errno kept. */
+static struct ibv_mr *reg(struct ctx *c, void *addr, size_t len, int access)
+{
+	struct ibv_mr *mr;
+	int i;
+
+	for (i = 0; i < MAXMRS && c->mr[i]; i++)
+		;
+	if (i == MAXMRS) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	mr = ibv_reg_mr(c->rt.pd, addr, len, access);
+	if (mr)
+		c->mr[i] = mr;
+	return mr;
+}
+
+static int dereg(struct ctx *c, struct ibv_mr *mr)
+{
+	int i;
+
+	for (i = 0; i < MAXMRS; i++)
+		if (c->mr[i] == mr)
+			c->mr[i] = NULL;
+	return ibv_dereg_mr(mr);
+}
+
+/*
+ * Read one async event within @ms and ack it at once (a read, unacked
+ * event would make ibv_dereg_mr() of its MR wait): 1 if there was one.
+ */
+static int get_event(struct ctx *c, int ms, enum ibv_event_type *type,
+		     struct ibv_mr **mr)
+{
+	struct ibv_async_event ev;
+
+	if (!rt_get_event(c->rt.ctx, &ev, ms))
+		return 0;
+	*type = ev.event_type;
+	*mr = ev.element.mr;
+	ibv_ack_async_event(&ev);
+	return 1;
+}
+
+static void add_kid(struct ctx *c, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < MAXKIDS; i++)
+		if (c->kid[i] <= 0) {
+			c->kid[i] = pid;
+			return;
+		}
+}
+
+static void forget_kid(struct ctx *c, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < MAXKIDS; i++)
+		if (c->kid[i] == pid)
+			c->kid[i] = 0;
+}
+
+/* SIGKILL @pid and reap it within 5 s; if it will not go, teardown tries. */
+static int kill_reap(struct ctx *c, pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGKILL);
+	st = reap_within(pid, 5000);
+	if (st < 0)
+		add_kid(c, pid);
+	else
+		forget_kid(c, pid);
+	return st;
+}
+
+/* The layout change of the test, in a thread (see rt_change_start()). */
+static int change_start(struct ctx *c, int fd, enum rt_layout_op op,
+			off_t size)
+{
+	c->chg = (struct rt_change){ .fd = fd, .op = op, .size = size };
+	if (rt_change_start(&c->chg))
+		return -1;
+	c->chg_running = true;
+	return 0;
+}
+
+/* Wait up to @ms for the change to return; join it if it did. */
+static bool change_wait(struct ctx *c, int ms)
+{
+	long deadline = rt_now_ms() + ms;
+
+	while (!rt_change_done(&c->chg)) {
+		if (rt_now_ms() >= deadline)
+			return false;
+		usleep(5000);
+	}
+	pthread_join(c->chg.thread, NULL);
+	c->chg_running = false;
+	return true;
+}
+
+static long change_ms(struct ctx *c)
+{
+	return elapsed_ms(c->chg.start_ns, c->chg.done_ns);
+}
+
+/*
+ * The change did not complete in time: take away what could hold it (the
+ * MRs, the lease holders) and wait for it once more, so the test can report
+ * and clean up instead of leaving it stuck.
+ */
+static bool change_unblock(struct __test_metadata *_metadata, struct ctx *c)
+{
+	stop_reggers(_metadata, c);
+	kill_kids(_metadata, c);
+	dereg_all(c);
+	if (change_wait(c, DONE_MS)) {
+		TH_LOG("it completed %ld ms after it started, once unblocked",
+		       change_ms(c));
+		return true;
+	}
+	TH_LOG("it does not complete even with nothing pinned or leased");
+	return false;
+}
+
+static void *job_thread(void *arg)
+{
+	struct job *j = arg;
+	char p[64];
+	int mif = -1;
+
+	if (j->kind == JOB_FAILSLAB_TRUNCATE) {
+		snprintf(p, sizeof(p), "/proc/self/task/%ld/make-it-fail",
+			 (long)syscall(SYS_gettid));
+		mif = open(p, O_WRONLY);
+		if (mif < 0 || pwrite(mif, "1", 1, 0) != 1)
+			j->mif_err = errno ? errno : EIO;
+	}
+	j->start_ns = rt_now_ns();
+	if (j->kind == JOB_CLONE) {
+		struct file_clone_range r = {
+			.src_fd = j->src, .src_length = j->size,
+		};
+
+		j->ret = ioctl(j->fd, FICLONERANGE, &r);
+	} else {
+		j->ret = ftruncate(j->fd, j->size);
+	}
+	j->err = errno;
+	j->done_ns = rt_now_ns();
+	if (mif >= 0) {
+		if (pwrite(mif, "0", 1, 0) != 1 && !j->mif_err)
+			j->mif_err = errno ? errno : EIO;
+		close(mif);
+	}
+	__atomic_store_n(&j->done_ms, rt_now_ms(), __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int job_start(struct ctx *c, enum job_kind kind, int fd, int src,
+		     off_t size)
+{
+	c->job = (struct job){
+		.kind = kind, .fd = fd, .src = src, .size = size,
+	};
+	if (pthread_create(&c->job.thread, NULL, job_thread, &c->job))
+		return -1;
+	c->job.running = true;
+	return 0;
+}
+
+static bool job_wait(struct ctx *c, int ms)
+{
+	long deadline = rt_now_ms() + ms;
+
+	while (!__atomic_load_n(&c->job.done_ms, __ATOMIC_SEQ_CST)) {
+		if (rt_now_ms() >= deadline)
+			return false;
+		usleep(5000);
+	}
+	pthread_join(c->job.thread, NULL);
+	c->job.running = false;
+	return true;
+}
+
+struct probe_result {
+	int err;	/* 0: registered, errno, or -2: no device */
+	long ms;
+};
+
+/*
+ * ibv_reg_mr(@addr, @len, @access) in a child with a context of its own:
+ * true if it returned within PROBE_MS (*@err: 0 or its errno; the child
+ * deregisters and exits), false if it did not (the child is killed).
+ */
+static bool probe_reg(struct __test_metadata *_metadata, struct ctx *c,
+		      void *addr, size_t len, int access, int *err)
+{
+	struct probe_result r = { -2, 0 };
+	bool answered;
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return false;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	if (pid == 0) {
+		struct ibv_mr *mr;
+		struct rt rt;
+		long t0;
+
+		close(p[0]);
+		alarm(CHILD_LIMIT);
+		if (!rt_open(&rt)) {
+			t0 = rt_now_ms();
+			mr = ibv_reg_mr(rt.pd, addr, len, access);
+			r.err = mr ? 0 : errno;
+			r.ms = rt_now_ms() - t0;
+			if (mr)
+				ibv_dereg_mr(mr);
+			rt_close(&rt);
+		}
+		_exit(write(p[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
+	}
+	close(p[1]);
+	answered = readable_within(p[0], PROBE_MS) == 1 &&
+		   read(p[0], &r, sizeof(r)) == sizeof(r);
+	close(p[0]);
+	if (!answered) {
+		TH_LOG("ibv_reg_mr() did not return within %d ms; child killed%s",
+		       PROBE_MS, kill_reap(c, pid) < 0 ?
+		       " (but it does not die)" : "");
+		return false;
+	}
+	if (reap_within(pid, 10000) < 0)
+		kill_reap(c, pid);
+	if (r.err == -2) {
+		TH_LOG("the probing child could not open %s", RT_DEV);
+		return false;
+	}
+	TH_LOG("probe: ibv_reg_mr() %s after %ld ms",
+	       r.err ? strerror(r.err) : "registered", r.ms);
+	*err = r.err;
+	return true;
+}
+
+/*
+ * Fork a process that takes an F_LONGTERM lease on @path itself, ignores
+ * SIGIO and never releases the lease. Its pid once it holds it, or -1.
+ */
+static pid_t start_holder(struct ctx *c, const char *path)
+{
+	int p[2], fd;
+	char ok = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		alarm(CHILD_LIMIT);
+		signal(SIGIO, SIG_IGN);
+		fd = open(path, O_RDWR);
+		if (fd < 0 || fcntl(fd, F_SETOWN, getpid()) ||
+		    fcntl(fd, F_SETLEASE, F_LONGTERM))
+			_exit(1);
+		ok = 1;
+		if (write(p[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0) {
+		add_kid(c, pid);
+		if (readable_within(p[0], DONE_MS) != 1 ||
+		    read(p[0], &ok, 1) != 1 || !ok) {
+			kill_reap(c, pid);
+			pid = -1;
+		}
+	}
+	close(p[0]);
+	return pid;
+}
+
+/* One fixture per hole, all with a struct ctx, so they run in this order. */
+#define SAFETY_FIXTURE(name)						\
+	FIXTURE(name) { struct ctx c; };				\
+	FIXTURE_VARIANT(name) { const char *dir; bool failslab; };	\
+	FIXTURE_SETUP(name)						\
+	{								\
+		ctx_setup(_metadata, &self->c, variant->dir,		\
+			  variant->failslab);				\
+	}								\
+	FIXTURE_TEARDOWN(name) { ctx_teardown(_metadata, &self->c); }
+
+/*
+ * swapext: xfs_fsr defragments a file by copying it into a contiguous
+ * temporary file and swapping the two files' extents (XFS_IOC_SWAPEXT).
+ * The blocks an MR pins then belong to the temporary file, which xfs_fsr
+ * deletes: the swap is a layout change and must break the lease first.
+ */
+SAFETY_FIXTURE(swapext)
+FIXTURE_VARIANT_ADD(swapext, xfs) { .dir = RT_XFS };
+
+#define PIECE	(64UL << 10)
+#define FSR_MS	20000
+
+/* TH_LOG the first lines of @path (xfs_fsr's output). */
+static void log_file(struct __test_metadata *_metadata, const char *path)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return;
+	while (n++ < 20 && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		TH_LOG("xfs_fsr: %s", line);
+	}
+	fclose(f);
+}
+
+TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	enum ibv_event_type type;
+	struct ibv_mr *mr, *mr2, *emr;
+	const char *path, *fpath;
+	char log[64], *pat;
+	int fd, filler, logfd, n0, n1, st, got;
+	void *map, *map2;
+	off_t off;
+	pid_t pid;
+	long t0;
+
+	fd = mkfile(c, "frag", 0, F_EMPTY, 0, &path);
+	ASSERT_LE(0, fd);
+	filler = mkfile(c, "frag-filler", 0, F_EMPTY, 0, &fpath);
+	ASSERT_LE(0, filler);
+	ASSERT_EQ(1, rt_is_dax(path));
+
+	/* 64 KiB of the file, 64 KiB of the filler, ...: interleaved extents. */
+	pat = malloc(LEN);
+	ASSERT_NE(NULL, pat);
+	rt_fill(pat, LEN, SEED_A);
+	for (off = 0; off < (off_t)LEN; off += PIECE) {
+		ASSERT_EQ((ssize_t)PIECE, pwrite(fd, pat + off, PIECE, off));
+		ASSERT_EQ(0, fsync(fd));
+		ASSERT_EQ((ssize_t)PIECE, pwrite(filler, pat, PIECE, off));
+		ASSERT_EQ(0, fsync(filler));
+	}
+	free(pat);
+	n0 = extents(fd, NULL, 512);
+	ASSERT_LE(8, n0)
+		TH_LOG("the file has %d extent(s), not >= 8: not fragmented, xfs_fsr would have nothing to swap",
+		       n0);
+
+	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, LEN, ACCESS);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+
+	snprintf(log, sizeof(log), "/tmp/safety-fsr.%d.log", (int)getpid());
+	ASSERT_LE(0, add_file(c, log, -1));
+	logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, logfd);
+	t0 = rt_now_ms();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execl(XFS_FSR, "xfs_fsr", "-v", path, (char *)NULL);
+		_exit(127);
+	}
+	close(logfd);
+	add_kid(c, pid);
+
+	got = get_event(c, EVENT_MS, &type, &emr);
+	EXPECT_EQ(1, got)
+		TH_LOG("no IBV_EVENT_MR_REVOKED within %d ms: the extent swap did not break the lease",
+		       EVENT_MS);
+	if (got) {
+		TH_LOG("event %d after %ld ms", type, rt_now_ms() - t0);
+		EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
+		EXPECT_EQ(mr, emr);
+	}
+	ASSERT_EQ(0, dereg(c, mr));
+
+	st = reap_within(pid, FSR_MS);
+	if (st < 0)
+		TH_LOG("xfs_fsr did not finish within %d ms", FSR_MS);
+	else
+		forget_kid(c, pid);
+	EXPECT_TRUE(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		log_file(_metadata, log);
+	TH_LOG("xfs_fsr done %ld ms after it started", rt_now_ms() - t0);
+
+	/* The swap happened, and the file's data came along. */
+	n1 = extents(fd, NULL, 512);
+	EXPECT_GT(n0, n1) {
+		TH_LOG("%d extents before xfs_fsr, %d after", n0, n1);
+		log_file(_metadata, log);
+	}
+	EXPECT_EQ(-1, check_file(fd, 0, LEN, SEED_A));
+
+	/* The defragmented file registers and takes RDMA like any other. */
+	map2 = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map2);
+	mr2 = reg(c, map2, LEN, ACCESS);
+	ASSERT_NE(NULL, mr2) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+	rt_fill(c->local, CHUNK, SEED_B);
+	EXPECT_EQ(IBV_WC_SUCCESS,
+		  rt_rdma(&c->rt, 0, IBV_WR_RDMA_WRITE, c->lmr, c->local,
+			  CHUNK, (uintptr_t)map2, mr2->rkey));
+	EXPECT_EQ(-1, check_file(fd, 0, CHUNK, SEED_B));
+	ASSERT_EQ(0, dereg(c, mr2));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+/*
+ * hole: a read fault on a hole of a DAX file maps the zero page. An MR
+ * that pinned it would never see the file's data, so a read-only MR over
+ * a writable mapping must get real blocks, and one over a read-only
+ * mapping, which cannot, is refused.
+ */
+SAFETY_FIXTURE(hole)
+FIXTURE_VARIANT_ADD(hole, ext4) { .dir = RT_EXT4 };
+FIXTURE_VARIANT_ADD(hole, xfs) { .dir = RT_XFS };
+
+/* RDMA READ @len bytes of @mr at @addr into c->local: the status. */
+static int peer_read(struct ctx *c, struct ibv_mr *mr, void *addr,
+		     size_t len)
+{
+	memset(c->local, 0, len);
+	return rt_rdma(&c->rt, 0, IBV_WR_RDMA_READ, c->lmr, c->local, len,
+		       (uintptr_t)addr, mr->rkey);
+}
+
+static bool all_zero(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+TEST_F_TIMEOUT(hole, read_only_mr_sees_later_writes, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	const char *path;
+	struct ibv_mr *mr;
+	void *map, *probe;
+	int fd, pfd, err;
+	long off;
+
+	fd = mkfile(c, "hole", SMALL, F_SPARSE, 0, &path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, rt_is_dax(path));
+	/* A twin file first: the registration returns in bounded time. */
+	pfd = mkfile(c, "hole-probe", SMALL, F_SPARSE, 0, NULL);
+	ASSERT_LE(0, pfd);
+	probe = map_file(c, pfd, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, probe);
+	ASSERT_TRUE(probe_reg(_metadata, c, probe, SMALL,
+			      IBV_ACCESS_REMOTE_READ, &err));
+
+	map = map_file(c, fd, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+
+	ASSERT_EQ(0, write_file(fd, 0, SMALL, SEED_A));
+	ASSERT_EQ(IBV_WC_SUCCESS, peer_read(c, mr, map, SMALL));
+	off = rt_check(c->local, SMALL, SEED_A);
+	EXPECT_EQ(-1, off)
+		TH_LOG("the MR shows %s from offset %ld, not the data written to the file",
+		       all_zero((char *)c->local + off, SMALL - off) ?
+		       "zeros (a pinned zero page)" : "other bytes", off);
+
+	ASSERT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(hole, hole_in_read_only_mapping_refused, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	const char *path;
+	struct ibv_mr *mr;
+	int fd, err;
+	void *map;
+	long t0, ms;
+
+	fd = mkfile(c, "hole", SMALL, F_SPARSE, 0, &path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, rt_is_dax(path));
+	map = map_file(c, fd, SMALL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	ASSERT_TRUE(probe_reg(_metadata, c, map, SMALL,
+			      IBV_ACCESS_REMOTE_READ, &err));
+	EXPECT_EQ(EFAULT, err) TH_LOG("the probe got: %s", strerror(err));
+
+	t0 = rt_now_ms();
+	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
+	err = errno;
+	ms = rt_now_ms() - t0;
+	TH_LOG("ibv_reg_mr over the hole: %s after %ld ms",
+	       mr ? "registered" : strerror(err), ms);
+	EXPECT_EQ(NULL, mr);
+	EXPECT_EQ(EFAULT, err);
+	EXPECT_GT(2000, ms);
+	if (mr)
+		EXPECT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(hole, written_read_only_mapping_works, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	const char *path;
+	struct ibv_mr *mr;
+	int fd, err;
+	void *map;
+
+	fd = mkfile(c, "written", SMALL, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, rt_is_dax(path));
+	map = map_file(c, fd, SMALL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	ASSERT_TRUE(probe_reg(_metadata, c, map, SMALL,
+			      IBV_ACCESS_REMOTE_READ, &err));
+	EXPECT_EQ(0, err);
+
+	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+	ASSERT_EQ(IBV_WC_SUCCESS, peer_read(c, mr, map, SMALL));
+	EXPECT_EQ(-1, rt_check(c->local, SMALL, SEED_A));
+	ASSERT_EQ(0, write_file(fd, 0, SMALL, SEED_B));
+	ASSERT_EQ(IBV_WC_SUCCESS, peer_read(c, mr, map, SMALL));
+	EXPECT_EQ(-1, rt_check(c->local, SMALL, SEED_B));
+
+	ASSERT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+/*
+ * reflink (xfs): blocks shared by two files are not the file's own. An MR
+ * must never pin them: the next write to either file moves it to other
+ * blocks (CoW) and the MR would show stale data, or write into the other
+ * file's. A read-only mapping cannot be unshared, so it is refused; a
+ * writable one is unshared at registration. A reflink out of a leased file
+ * makes its blocks shared: a layout change.
+ */
+SAFETY_FIXTURE(reflink)
+FIXTURE_VARIANT_ADD(reflink, xfs) { .dir = RT_XFS };
+
+/* File "a" with SEED_A data and clone "name" of it; its fd. */
+static int reflinked(struct __test_metadata *_metadata, struct ctx *c,
+		     int a, const char *name)
+{
+	int fd, shared, n;
+
+	fd = mkfile(c, name, 0, F_EMPTY, 0, NULL);
+	if (fd < 0)
+		return -1;
+	if (ioctl(fd, FICLONE, a)) {
+		TH_LOG("FICLONE into %s: %s", name, strerror(errno));
+		return -1;
+	}
+	shared = shared_extents(fd, 0, SMALL, &n);
+	if (shared < 0 || n == 0 || shared != n) {
+		TH_LOG("%s: %d of %d extent(s) FIEMAP_EXTENT_SHARED after FICLONE",
+		       name, shared, n);
+		return -1;
+	}
+	return fd;
+}
+
+TEST_F_TIMEOUT(reflink, reflinked_read_only_mapping_refused, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	const char *path;
+	struct ibv_mr *mr;
+	int a, b, err;
+	void *map;
+	long t0, ms;
+
+	a = mkfile(c, "a", SMALL, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(1, rt_is_dax(path));
+	b = reflinked(_metadata, c, a, "b");
+	ASSERT_LE(0, b);
+	map = map_file(c, b, SMALL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+
+	ASSERT_TRUE(probe_reg(_metadata, c, map, SMALL,
+			      IBV_ACCESS_REMOTE_READ, &err));
+	EXPECT_EQ(EFAULT, err) TH_LOG("the probe got: %s", strerror(err));
+
+	t0 = rt_now_ms();
+	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
+	err = errno;
+	ms = rt_now_ms() - t0;
+	TH_LOG("ibv_reg_mr over shared blocks: %s after %ld ms",
+	       mr ? "registered" : strerror(err), ms);
+	EXPECT_EQ(NULL, mr);
+	EXPECT_EQ(EFAULT, err);
+	if (mr)
+		EXPECT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(a));
+	EXPECT_EQ(0, rt_longterm_leases(b));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(reflink, reflinked_writable_mapping_unshares, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	enum ibv_event_type type;
+	struct ibv_mr *mr, *emr;
+	int a, b, b2, err, shared, n;
+	const char *path;
+	void *map, *map2;
+
+	a = mkfile(c, "a", SMALL, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(1, rt_is_dax(path));
+	b = reflinked(_metadata, c, a, "b");
+	ASSERT_LE(0, b);
+	/* A twin clone first: the registration returns in bounded time. */
+	b2 = reflinked(_metadata, c, a, "b2");
+	ASSERT_LE(0, b2);
+	map2 = map_file(c, b2, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map2);
+	ASSERT_TRUE(probe_reg(_metadata, c, map2, SMALL,
+			      IBV_ACCESS_REMOTE_READ, &err));
+	EXPECT_EQ(0, err);
+
+	map = map_file(c, b, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(b));
+	shared = shared_extents(b, 0, SMALL, &n);
+	TH_LOG("after the registration: %d of %d extent(s) of b shared",
+	       shared, n);
+	EXPECT_LT(0, n);
+	EXPECT_EQ(0, shared);
+
+	ASSERT_EQ(IBV_WC_SUCCESS, peer_read(c, mr, map, SMALL));
+	EXPECT_EQ(-1, rt_check(c->local, SMALL, SEED_A));
+	/* A write to a is not b's data... */
+	ASSERT_EQ(0, write_file(a, 0, SMALL, SEED_B));
+	ASSERT_EQ(IBV_WC_SUCCESS, peer_read(c, mr, map, SMALL));
+	EXPECT_EQ(-1, rt_check(c->local, SMALL, SEED_A))
+		TH_LOG("the MR over b shows what was written to a");
+	/* ...and a write to b is, in place: the MR sees it. */
+	ASSERT_EQ(0, write_file(b, 0, SMALL, SEED_C));
+	ASSERT_EQ(IBV_WC_SUCCESS, peer_read(c, mr, map, SMALL));
+	EXPECT_EQ(-1, rt_check(c->local, SMALL, SEED_C))
+		TH_LOG("the MR over b does not show what was written to b");
+	/* Writing in place into unshared blocks is no layout change. */
+	EXPECT_EQ(0, get_event(c, 500, &type, &emr));
+
+	ASSERT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(b));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	enum ibv_event_type type;
+	struct ibv_mr *mr, *emr;
+	int a, cf, got, shared, n;
+	const char *path;
+	void *map;
+
+	a = mkfile(c, "a", SMALL, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(1, rt_is_dax(path));
+	cf = mkfile(c, "c", 0, F_EMPTY, 0, NULL);
+	ASSERT_LE(0, cf);
+	map = map_file(c, a, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, SMALL, ACCESS);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(a));
+
+	ASSERT_EQ(0, job_start(c, JOB_CLONE, cf, a, SMALL));
+	got = get_event(c, EVENT_MS, &type, &emr);
+	EXPECT_EQ(1, got)
+		TH_LOG("no IBV_EVENT_MR_REVOKED within %d ms: the reflink out of the file did not break its lease",
+		       EVENT_MS);
+	if (got) {
+		EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
+		EXPECT_EQ(mr, emr);
+	}
+	ASSERT_EQ(0, dereg(c, mr));
+	ASSERT_TRUE(job_wait(c, DONE_MS))
+		TH_LOG("FICLONERANGE not done %d ms after the dereg", DONE_MS);
+	EXPECT_EQ(0, c->job.ret) TH_LOG("FICLONERANGE: %s", strerror(c->job.err));
+	EXPECT_EQ(-1, check_file(cf, 0, SMALL, SEED_A));
+	shared = shared_extents(a, 0, SMALL, &n);
+	EXPECT_LT(0, shared) TH_LOG("a: %d of %d extent(s) shared", shared, n);
+	EXPECT_EQ(0, rt_longterm_leases(a));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+/*
+ * unpromised: ext2 -o dax is an FS-DAX file system that frees blocks
+ * without breaking FL_LONGTERM leases. Long-term pins of its pages stay
+ * refused, and so does the lease itself.
+ */
+SAFETY_FIXTURE(unpromised)
+FIXTURE_VARIANT_ADD(unpromised, ext2) { .dir = RT_EXT2 };
+
+TEST_F_TIMEOUT(unpromised, not_promised_fs_refuses, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	const char *path;
+	struct ibv_mr *mr;
+	int fd, r, err;
+	void *map;
+
+	fd = mkfile(c, "ext2", SMALL, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", RT_EXT2, strerror(errno));
+	ASSERT_EQ(1, rt_is_dax(path))
+		TH_LOG("%s is not a DAX file: is %s mounted -o dax?", path,
+		       RT_EXT2);
+	map = map_file(c, fd, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+
+	mr = reg(c, map, SMALL, ACCESS);
+	err = errno;
+	EXPECT_EQ(NULL, mr);
+	EXPECT_EQ(EOPNOTSUPP, err) TH_LOG("ibv_reg_mr: %s", strerror(err));
+	/* Unpin before the truncate below: it would not wait for it. */
+	if (mr)
+		EXPECT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+
+	r = fcntl(fd, F_SETLEASE, F_LONGTERM);
+	err = errno;
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EINVAL, err) TH_LOG("F_SETLEASE F_LONGTERM: %s",
+				      r ? strerror(err) : "granted");
+	if (r == 0)
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, SMALL));
+	ASSERT_TRUE(change_wait(c, 2000))
+		change_unblock(_metadata, c);
+	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+/*
+ * change: while a truncate waits for the revoke, threads of the same
+ * application keep registering MRs over the file and never deregister.
+ * Every registration during the change must fail with EAGAIN, or the new
+ * lease and pins would hold the truncate off again after each revoke.
+ */
+SAFETY_FIXTURE(change)
+FIXTURE_VARIANT_ADD(change, ext4) { .dir = RT_EXT4 };
+FIXTURE_VARIANT_ADD(change, xfs) { .dir = RT_XFS };
+
+#define CHANGE_BREAK_S	2
+
+static void *regger_thread(void *arg)
+{
+	struct regger *r = arg;
+	struct ibv_mr *mr;
+	struct stat st;
+	bool go, done;
+	int err;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST)) {
+		go = __atomic_load_n(&r->go, __ATOMIC_SEQ_CST);
+		/* One MR before the change, then as many as it takes. */
+		if ((!go && r->n > 0) || r->n == REG_CAP) {
+			usleep(1000);
+			continue;
+		}
+		done = go && rt_change_done(r->chg);
+		mr = ibv_reg_mr(r->pd, r->addr, r->len, ACCESS);
+		err = errno;
+		if (mr) {
+			r->mrs[r->n++] = mr;
+			if (!go)
+				r->before++;
+			else if (!done)
+				r->during++;
+			else
+				r->after++;
+			continue;
+		}
+		/* Back off a little: the revoke needs the CPUs too. */
+		if (err == EAGAIN) {
+			r->eagain++;
+			usleep(1000);
+			continue;
+		}
+		/* Pages past the new end of the file cannot be pinned. */
+		if (err == EFAULT && go && !fstat(r->fd, &st) &&
+		    (size_t)st.st_size < r->len) {
+			r->efault++;
+			usleep(1000);
+			continue;
+		}
+		if (!r->other++)
+			r->other_err = err;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void no_new_lease(struct __test_metadata *_metadata, struct ctx *c,
+			 int nthreads, size_t mrlen, bool need_eagain,
+			 bool own_ctx)
+{
+	long before = 0, during = 0, after = 0, eagain = 0, efault = 0;
+	long other = 0, deadline, ms;
+	int fd, i, other_err = 0;
+	bool done;
+	void *map;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, CHANGE_BREAK_S));
+	fd = mkfile(c, "change", LEN, F_ALLOC, 0, NULL);
+	ASSERT_LE(0, fd);
+	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+
+	for (i = 0; i < nthreads; i++) {
+		struct regger *r = &c->reg[i];
+
+		r->pd = c->rt.pd;
+		if (own_ctx) {
+			/* another application: its own lease of the file */
+			ASSERT_EQ(0, rt_open(&r->own));
+			r->own_open = true;
+			r->pd = r->own.pd;
+		}
+		r->addr = map;
+		r->len = mrlen;
+		r->fd = fd;
+		r->size = LEN;
+		r->chg = &c->chg;
+		ASSERT_EQ(0, pthread_create(&r->thread, NULL, regger_thread, r));
+		r->running = true;
+	}
+	/* Every thread has its MR (and the file its lease) first. */
+	deadline = rt_now_ms() + 20000;
+	for (i = 0; i < nthreads; i++) {
+		while (!__atomic_load_n(&c->reg[i].n, __ATOMIC_SEQ_CST) &&
+		       !__atomic_load_n(&c->reg[i].other, __ATOMIC_SEQ_CST) &&
+		       rt_now_ms() < deadline)
+			usleep(10000);
+		ASSERT_LT(0, __atomic_load_n(&c->reg[i].n, __ATOMIC_SEQ_CST))
+			TH_LOG("thread %d could not register: %s", i,
+			       strerror(c->reg[i].other_err));
+	}
+	EXPECT_EQ(own_ctx ? nthreads : 1, rt_longterm_leases(fd));
+
+	/* The application never reads its events: revoke must do it. */
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
+	for (i = 0; i < nthreads; i++)
+		__atomic_store_n(&c->reg[i].go, 1, __ATOMIC_SEQ_CST);
+	done = change_wait(c, CHANGE_BREAK_S * 1000 + 6000);
+	stop_reggers(_metadata, c);
+	for (i = 0; i < nthreads; i++) {
+		struct regger *r = &c->reg[i];
+
+		ASSERT_FALSE(r->running);
+		before += r->before;
+		during += r->during;
+		after += r->after;
+		eagain += r->eagain;
+		efault += r->efault;
+		if (r->other && !other)
+			other_err = r->other_err;
+		other += r->other;
+	}
+	TH_LOG("%d thread(s), MRs of %zu KiB: %ld registered before the truncate, %ld during it, %ld after; %ld EAGAIN, %ld EFAULT past the new end, %ld other",
+	       nthreads, mrlen >> 10, before, during, after, eagain, efault,
+	       other);
+	if (!done) {
+		TH_LOG("the truncate is not done %d ms after it started",
+		       CHANGE_BREAK_S * 1000 + 6000);
+		change_unblock(_metadata, c);
+		ASSERT_TRUE(done);
+	}
+	ms = change_ms(c);
+	TH_LOG("the truncate took %ld ms", ms);
+	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
+	EXPECT_GE(CHANGE_BREAK_S * 1000 + 6000, ms);
+	EXPECT_EQ(0, other) TH_LOG("ibv_reg_mr failed with %s",
+				   strerror(other_err));
+	if (need_eagain)
+		EXPECT_LT(0, eagain) TH_LOG("no registration raced with the truncate");
+
+	EXPECT_EQ(0, dereg_all(c));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+	ASSERT_EQ(0, ftruncate(fd, LEN));
+}
+
+TEST_F_TIMEOUT(change, layout_change_admits_no_new_lease, TIMEOUT)
+{
+	no_new_lease(_metadata, &self->c, 4, LEN, true, false);
+}
+
+/* The same with one uverbs context, hence one lease, per thread. */
+TEST_F_TIMEOUT(change, layout_change_admits_no_new_lease_contexts, TIMEOUT)
+{
+	no_new_lease(_metadata, &self->c, 4, LEN, true, true);
+}
+
+/* MRs over the half that stays: the truncate may not wait for them either. */
+TEST_F_TIMEOUT(change, layout_change_admits_no_new_lease_first_half, TIMEOUT)
+{
+	no_new_lease(_metadata, &self->c, 1, LEN / 2, false, false);
+}
+
+/*
+ * sigbus: a user F_LONGTERM lease belongs to the open file; the process
+ * that took it may have exited, and its pid number been given to another
+ * process, when the lease times out. SIGBUS goes to the holder only.
+ */
+SAFETY_FIXTURE(sigbus)
+FIXTURE_VARIANT_ADD(sigbus, ext4) { .dir = RT_EXT4 };
+
+static void __attribute__((noreturn)) pauser(void)
+{
+	alarm(CHILD_LIMIT);
+	for (;;)
+		pause();
+}
+
+/* struct clone_args up to set_tid_size (CLONE_ARGS_SIZE_VER1). */
+struct clone_args_v1 {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+};
+
+/*
+ * A child that pause()s, with pid @want: through ns_last_pid if the kernel
+ * has it (CONFIG_CHECKPOINT_RESTORE), else clone3() with set_tid. Its pid
+ * (== @want), or -1 with the last pid obtained in *@got.
+ */
+static pid_t spawn_as(pid_t want, pid_t *got, int *tries)
+{
+	struct clone_args_v1 a;
+	pid_t pid;
+	int i;
+
+	*got = -1;
+	if (access(NS_LAST_PID, W_OK) == 0) {
+		for (i = 0; i < 10; i++) {
+			(*tries)++;
+			if (write_int(NS_LAST_PID, want - 1))
+				break;
+			pid = fork();
+			if (pid == 0)
+				pauser();
+			if (pid < 0)
+				break;
+			if (pid == want)
+				return pid;
+			*got = pid;
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+	}
+	for (i = 0; i < 10; i++) {
+		(*tries)++;
+		memset(&a, 0, sizeof(a));
+		a.exit_signal = SIGCHLD;
+		a.set_tid = (uintptr_t)&want;
+		a.set_tid_size = 1;
+		pid = syscall(SYS_clone3, &a, sizeof(a));
+		if (pid == 0)
+			pauser();
+		if (pid == want)
+			return pid;
+		if (pid > 0) {
+			*got = pid;
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		} else if (errno != EEXIST) {
+			break;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+#define SIGBUS_BREAK_S	1
+
+TEST_F_TIMEOUT(sigbus, sigbus_not_sent_to_recycled_pid, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	int fd, fd2, st, tries = 0;
+	const char *path;
+	pid_t a, b, got;
+	long ms;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SIGBUS_BREAK_S));
+	fd = mkfile(c, "sigbus", SMALL, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, rt_is_dax(path));
+
+	/* A takes the lease on the open file it shares with us and exits. */
+	a = fork();
+	ASSERT_LE(0, a);
+	if (a == 0)
+		_exit(fcntl(fd, F_SETLEASE, F_LONGTERM) ? 1 : 0);
+	st = rt_wait_child(a, DONE_MS);
+	ASSERT_TRUE(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(1, rt_longterm_leases(fd))
+		TH_LOG("the lease did not outlive the process that took it");
+
+	/* B, an unrelated process, gets A's pid number. */
+	b = spawn_as(a, &got, &tries);
+	ASSERT_EQ(a, b) TH_LOG("pid %d not given again in %d tries (last %d): %s",
+			       a, tries, got, strerror(errno));
+	add_kid(c, b);
+	TH_LOG("pid %d reused after %d tries", b, tries);
+
+	/* The truncate breaks the lease; nobody releases it. */
+	fd2 = open(path, O_RDWR);
+	ASSERT_LE(0, fd2);
+	ASSERT_LE(0, add_file(c, NULL, fd2));
+	ASSERT_EQ(0, change_start(c, fd2, RT_TRUNC_DOWN, SMALL));
+	if (!change_wait(c, SIGBUS_BREAK_S * 1000 + 3000)) {
+		TH_LOG("the truncate is not done after %d ms; closing the leased file",
+		       SIGBUS_BREAK_S * 1000 + 3000);
+		close(fd);
+		forget_fd(c, fd);
+		ASSERT_TRUE(change_unblock(_metadata, c));
+		ASSERT_TRUE(false);
+	}
+	ms = change_ms(c);
+	TH_LOG("the truncate took %ld ms", ms);
+	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
+	/* It waited for the lease to time out: that is when SIGBUS goes. */
+	EXPECT_LE(SIGBUS_BREAK_S * 1000 - 100, ms);
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+
+	/* B lives on... */
+	usleep(300000);
+	got = waitpid(b, &st, WNOHANG);
+	EXPECT_EQ(0, got) TH_LOG("pid %d died of signal %d", b,
+				 got == b && WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	if (got != 0) {
+		forget_kid(c, b);
+		return;
+	}
+	EXPECT_EQ(0, kill(b, 0));
+	/* ...and dies of our SIGTERM, not of a pending SIGBUS. */
+	ASSERT_EQ(0, kill(b, SIGTERM));
+	st = rt_wait_child(b, 5000);
+	forget_kid(c, b);
+	EXPECT_TRUE(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM)
+		TH_LOG("pid %d: wait status %#x", b, st);
+}
+
+TEST_F_TIMEOUT(sigbus, sigbus_reaches_the_holder, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	const char *path;
+	pid_t holder;
+	int fd, st;
+	long ms;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SIGBUS_BREAK_S));
+	fd = mkfile(c, "sigbus", SMALL, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, rt_is_dax(path));
+	holder = start_holder(c, path);
+	ASSERT_LT(0, holder);
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, SMALL));
+	if (!change_wait(c, SIGBUS_BREAK_S * 1000 + 3000)) {
+		TH_LOG("the truncate is not done after %d ms; killing the holder",
+		       SIGBUS_BREAK_S * 1000 + 3000);
+		change_unblock(_metadata, c);
+		ASSERT_TRUE(false);
+	}
+	ms = change_ms(c);
+	TH_LOG("the truncate took %ld ms", ms);
+	EXPECT_EQ(0, c->chg.ret);
+	EXPECT_LE(SIGBUS_BREAK_S * 1000 - 100, ms);
+	st = rt_wait_child(holder, 3000);
+	forget_kid(c, holder);
+	EXPECT_TRUE(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS)
+		TH_LOG("holder: wait status %#x", st);
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+}
+
+/*
+ * failslab: the break runs lm_break under the inode's flc_lock, where
+ * nothing may sleep. Make every non-sleeping slab allocation of the
+ * truncating thread fail: each MR must still get its one event.
+ */
+SAFETY_FIXTURE(failslab)
+FIXTURE_VARIANT_ADD(failslab, ext4) { .dir = RT_EXT4, .failslab = true };
+FIXTURE_VARIANT_ADD(failslab, xfs) { .dir = RT_XFS, .failslab = true };
+
+#define NMR		4
+#define FAIL_TIMES	1000000	/* "always", but counts down what failed */
+
+TEST_F_TIMEOUT(failslab, events_survive_atomic_allocation_failures, TIMEOUT)
+{
+	/* Knobs in the order they are armed; probability last. */
+	static const char *const arm[][2] = {
+		{ "verbose", "0" }, { "ignore-gfp-wait", "Y" },
+		{ "task-filter", "Y" }, { "interval", "1" },
+		{ "times", "1000000" }, { "probability", "100" },
+	};
+	struct ctx *c = &self->c;
+	struct ibv_mr *mr[NMR], *emr;
+	int seen[NMR] = { 0 }, fd, i, n = 0, others = 0, times;
+	enum ibv_event_type type;
+	char p[128], val[32];
+	unsigned int k;
+	long deadline;
+	void *map;
+
+	fd = mkfile(c, "failslab", LEN, F_ALLOC, 0, NULL);
+	ASSERT_LE(0, fd);
+	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	for (i = 0; i < NMR; i++) {
+		mr[i] = reg(c, map, LEN, ACCESS);
+		ASSERT_NE(NULL, mr[i]) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	}
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+
+	for (k = 0; k < sizeof(arm) / sizeof(arm[0]); k++) {
+		snprintf(p, sizeof(p), FAILSLAB "%s", arm[k][0]);
+		ASSERT_EQ(0, write_str(p, arm[k][1])) TH_LOG("%s", p);
+	}
+	ASSERT_EQ(0, job_start(c, JOB_FAILSLAB_TRUNCATE, fd, -1, LEN / 2));
+
+	deadline = rt_now_ms() + EVENT_MS;
+	while (n < NMR && rt_now_ms() < deadline) {
+		if (!get_event(c, 100, &type, &emr))
+			continue;
+		for (i = 0; i < NMR; i++)
+			if (type == IBV_EVENT_MR_REVOKED && emr == mr[i])
+				break;
+		if (i < NMR) {
+			seen[i]++;
+			n++;
+		} else {
+			others++;
+		}
+	}
+	/* No second event for any MR. */
+	while (get_event(c, 500, &type, &emr))
+		others++;
+	snprintf(p, sizeof(p), FAILSLAB "times");
+	times = read_str(p, val, sizeof(val)) ? -1 : FAIL_TIMES - atoi(val);
+	failslab_restore(c);
+	TH_LOG("%d of %d events, %d other; %d allocation(s) failed by failslab",
+	       n, NMR, others, times);
+	for (i = 0; i < NMR; i++) {
+		int s = seen[i];
+
+		EXPECT_EQ(1, s) TH_LOG("MR %d: %d event(s)", i, s);
+	}
+	EXPECT_EQ(0, others);
+
+	for (i = 0; i < NMR; i++)
+		ASSERT_EQ(0, dereg(c, mr[i]));
+	ASSERT_TRUE(job_wait(c, DONE_MS))
+		TH_LOG("the truncate is not done %d ms after the dereg", DONE_MS);
+	EXPECT_EQ(0, c->job.mif_err) TH_LOG("make-it-fail: %s",
+					    strerror(c->job.mif_err));
+	EXPECT_EQ(0, c->job.ret) TH_LOG("truncate: %s", strerror(c->job.err));
+	TH_LOG("the truncate took %lld ms",
+	       elapsed_ms(c->job.start_ns, c->job.done_ns));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+/*
+ * break_time: the limits of fs.lease-break-time for FL_LONGTERM leases.
+ * 0 would revoke at once (an ignoring application gets no grace) or, for
+ * a user lease, wait forever; it means about a second. A huge value must
+ * not overflow into an early revoke.
+ */
+SAFETY_FIXTURE(break_time)
+FIXTURE_VARIANT_ADD(break_time, ext4) { .dir = RT_EXT4 };
+FIXTURE_VARIANT_ADD(break_time, xfs) { .dir = RT_XFS };
+
+#define EARLIEST_MS	900
+#define LATEST_MS	(1000 + MARGIN_MS)
+
+/* An MR, an application that ignores its event, lease-break-time @secs. */
+static void ignored_event(struct __test_metadata *_metadata, struct ctx *c,
+			  int secs)
+{
+	struct ibv_mr *mr;
+	void *map;
+	long ms;
+	int fd;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, secs));
+	fd = mkfile(c, "break", LEN, F_ALLOC, 0, NULL);
+	ASSERT_LE(0, fd);
+	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, LEN, ACCESS);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
+	if (!change_wait(c, LATEST_MS + 2000)) {
+		TH_LOG("lease-break-time %d: the truncate is not done after %d ms",
+		       secs, LATEST_MS + 2000);
+		change_unblock(_metadata, c);
+		ASSERT_TRUE(false);
+	}
+	ms = change_ms(c);
+	TH_LOG("lease-break-time %d: the truncate took %ld ms", secs, ms);
+	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
+	EXPECT_LE(EARLIEST_MS, ms);
+	EXPECT_GE(LATEST_MS, ms);
+
+	/* Revoked: the peer's RDMA WRITE fails, the dereg works. */
+	rt_fill(c->local, CHUNK, SEED_B);
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  rt_rdma(&c->rt, 0, IBV_WR_RDMA_WRITE, c->lmr, c->local,
+			  CHUNK, (uintptr_t)map, mr->rkey));
+	ASSERT_EQ(0, rt_reconnect(&c->rt));
+	EXPECT_NE(-1, check_file(fd, 0, CHUNK, SEED_B))
+		TH_LOG("the revoked MR wrote into the file");
+	EXPECT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(break_time, zero_still_gives_a_second, TIMEOUT)
+{
+	ignored_event(_metadata, &self->c, 0);
+}
+
+TEST_F_TIMEOUT(break_time, one_second, TIMEOUT)
+{
+	ignored_event(_metadata, &self->c, 1);
+}
+
+TEST_F_TIMEOUT(break_time, int_max_waits_for_the_dereg, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	struct ibv_mr *mr;
+	long deadline, t0;
+	bool early = false;
+	void *map;
+	int fd;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 2147483647));
+	fd = mkfile(c, "break", LEN, F_ALLOC, 0, NULL);
+	ASSERT_LE(0, fd);
+	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, LEN, ACCESS);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
+	deadline = rt_now_ms() + 3000;
+	while (rt_now_ms() < deadline && !early) {
+		early = rt_change_done(&c->chg) != 0;
+		usleep(10000);
+	}
+	EXPECT_FALSE(early)
+		TH_LOG("the truncate completed after %ld ms: the MR was revoked long before lease-break-time",
+		       (long)(rt_change_done(&c->chg) -
+			      c->chg.start_ns / 1000000));
+	if (!early) {
+		/* Still registered: the peer's RDMA WRITE lands. */
+		rt_fill(c->local, CHUNK, SEED_B);
+		EXPECT_EQ(IBV_WC_SUCCESS,
+			  rt_rdma(&c->rt, 0, IBV_WR_RDMA_WRITE, c->lmr,
+				  c->local, CHUNK, (uintptr_t)map, mr->rkey));
+		ASSERT_EQ(0, rt_reconnect(&c->rt));
+	}
+	t0 = rt_now_ms();
+	ASSERT_EQ(0, dereg(c, mr));
+	ASSERT_TRUE(change_wait(c, 2000))
+		change_unblock(_metadata, c);
+	TH_LOG("the truncate completed %ld ms after the dereg",
+	       c->chg.done_ms - t0);
+	/*
+	 * Read only now: read(2) waits for the truncate, which holds the
+	 * inode lock. The first CHUNK stays in the file.
+	 */
+	if (!early)
+		EXPECT_EQ(-1, check_file(fd, 0, CHUNK, SEED_B));
+	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(break_time, user_lease_zero_gets_sigbus, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	const char *path;
+	pid_t holder;
+	int fd, st;
+	long ms;
+
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 0));
+	fd = mkfile(c, "break", LEN, F_ALLOC, 0, &path);
+	ASSERT_LE(0, fd);
+	holder = start_holder(c, path);
+	ASSERT_LT(0, holder);
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
+	if (!change_wait(c, LATEST_MS + 1000)) {
+		TH_LOG("lease-break-time 0: the truncate is not done after %d ms; killing the holder",
+		       LATEST_MS + 1000);
+		change_unblock(_metadata, c);
+		ASSERT_TRUE(false);
+	}
+	ms = change_ms(c);
+	TH_LOG("lease-break-time 0: the truncate took %ld ms", ms);
+	EXPECT_EQ(0, c->chg.ret);
+	EXPECT_LE(EARLIEST_MS, ms);
+	EXPECT_GE(LATEST_MS, ms);
+	st = rt_wait_child(holder, 3000);
+	forget_kid(c, holder);
+	EXPECT_TRUE(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGBUS)
+		TH_LOG("holder: wait status %#x", st);
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+}
+
+/*
+ * private_map: a writable MR over a MAP_PRIVATE mapping of a DAX file
+ * pins the mapping's anonymous copies of the pages, not the file's
+ * blocks. It needs no lease, and a truncate neither breaks it nor waits.
+ */
+SAFETY_FIXTURE(private_map)
+FIXTURE_VARIANT_ADD(private_map, ext4) { .dir = RT_EXT4 };
+FIXTURE_VARIANT_ADD(private_map, xfs) { .dir = RT_XFS };
+
+static void private_map(struct __test_metadata *_metadata, struct ctx *c,
+			int access)
+{
+	enum ibv_event_type type;
+	struct ibv_mr *mr, *emr;
+	const char *path;
+	void *map;
+	int fd;
+
+	fd = mkfile(c, "private", LEN, F_DATA, SEED_A, &path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, rt_is_dax(path));
+	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, LEN, access);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
+	if (!change_wait(c, 1000)) {
+		TH_LOG("the truncate is not done after 1000 ms");
+		change_unblock(_metadata, c);
+		ASSERT_TRUE(false);
+	}
+	TH_LOG("the truncate took %ld ms", change_ms(c));
+	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
+	EXPECT_EQ(0, get_event(c, 500, &type, &emr));
+
+	/* The MR still shows the data it was registered over. */
+	memset(c->local, 0, CHUNK);
+	EXPECT_EQ(IBV_WC_SUCCESS,
+		  rt_rdma(&c->rt, 0, IBV_WR_RDMA_READ, c->lmr, c->local,
+			  CHUNK, (uintptr_t)map, mr->rkey));
+	EXPECT_EQ(-1, rt_check(c->local, CHUNK, SEED_A));
+	if (access & IBV_ACCESS_REMOTE_WRITE) {
+		/* The peer writes into the private copy, not into the file. */
+		rt_fill(c->local, CHUNK, SEED_B);
+		EXPECT_EQ(IBV_WC_SUCCESS,
+			  rt_rdma(&c->rt, 0, IBV_WR_RDMA_WRITE, c->lmr,
+				  c->local, CHUNK, (uintptr_t)map, mr->rkey));
+		EXPECT_EQ(-1, rt_check(map, CHUNK, SEED_B));
+		EXPECT_EQ(-1, check_file(fd, 0, LEN / 2, SEED_A));
+	}
+
+	ASSERT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(private_map, private_mapping_takes_no_lease, TIMEOUT)
+{
+	private_map(_metadata, &self->c, ACCESS);
+}
+
+/* Read-only: unshared copies too, including the PMD-mapped ones. */
+TEST_F_TIMEOUT(private_map, read_only_private_mapping_takes_no_lease,
+	       TIMEOUT)
+{
+	private_map(_metadata, &self->c, IBV_ACCESS_REMOTE_READ);
+}
+
+TEST_HARNESS_MAIN
