@@ -30,6 +30,9 @@
  *  I1/I7 An MR over a MAP_PRIVATE mapping pins anonymous copies: no lease,
  *       no break, the truncate does not wait, the MR keeps its data, and
  *       the peer's writes do not reach the file (private_map).
+ *  I12  A pmem device going away while an MR pins its pages revokes the MR
+ *       (event, then revoke after lease-break-time) before the pages go,
+ *       and the removal completes (unbind).
  *  I2   lease-break-time bounds: 0 still gives an ignoring application (or
  *       user lease holder) about a second, and 2147483647 waits for the
  *       dereg instead of overflowing into an immediate revoke (break_time).
@@ -921,9 +924,9 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 	struct ctx *c = &self->c;
 	enum ibv_event_type type;
 	struct ibv_mr *mr, *mr2, *emr;
-	const char *path, *fpath;
+	const char *path;
 	char log[64], *pat;
-	int fd, filler, logfd, n0, n1, st, got;
+	int fd, logfd, n0, n1, st, got;
 	void *map, *map2;
 	off_t off;
 	pid_t pid;
@@ -931,20 +934,29 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 
 	fd = mkfile(c, "frag", 0, F_EMPTY, 0, &path);
 	ASSERT_LE(0, fd);
-	filler = mkfile(c, "frag-filler", 0, F_EMPTY, 0, &fpath);
-	ASSERT_LE(0, filler);
 	ASSERT_EQ(1, rt_is_dax(path));
 
-	/* 64 KiB of the file, 64 KiB of the filler, ...: interleaved extents. */
+	/*
+	 * Half the file written at once, then a range inserted after every
+	 * other piece and written: the blocks right after each piece are
+	 * taken by the shifted rest, so every inserted piece gets blocks of
+	 * its own elsewhere. Interleaving writes with another file is not
+	 * reliable: xfs may give the two files different parts of the AG.
+	 */
 	pat = malloc(LEN);
 	ASSERT_NE(NULL, pat);
 	rt_fill(pat, LEN, SEED_A);
-	for (off = 0; off < (off_t)LEN; off += PIECE) {
-		ASSERT_EQ((ssize_t)PIECE, pwrite(fd, pat + off, PIECE, off));
+	ASSERT_EQ((ssize_t)(LEN / 2), pwrite(fd, pat, LEN / 2, 0));
+	ASSERT_EQ(0, fsync(fd));
+	/* An insert must start before the end of the file: 31 of them. */
+	for (off = PIECE; off < (off_t)(LEN / 2) + off / 2 - PIECE / 2;
+	     off += 2 * PIECE) {
+		ASSERT_EQ(0, fallocate(fd, FALLOC_FL_INSERT_RANGE, off, PIECE));
+		ASSERT_EQ((ssize_t)PIECE, pwrite(fd, pat, PIECE, off));
 		ASSERT_EQ(0, fsync(fd));
-		ASSERT_EQ((ssize_t)PIECE, pwrite(filler, pat, PIECE, off));
-		ASSERT_EQ(0, fsync(filler));
 	}
+	ASSERT_EQ((ssize_t)LEN, pwrite(fd, pat, LEN, 0));
+	ASSERT_EQ(0, fsync(fd));
 	free(pat);
 	n0 = extents(fd, NULL, 512);
 	ASSERT_LE(8, n0)
@@ -2013,6 +2025,115 @@ TEST_F_TIMEOUT(private_map, read_only_private_mapping_takes_no_lease,
 	       TIMEOUT)
 {
 	private_map(_metadata, &self->c, IBV_ACCESS_REMOTE_READ);
+}
+
+/*
+ * unbind: the pmem device under a DAX file system goes away while an MR
+ * pins pages of a file. The removal breaks the lease: the MR gets its
+ * event, is revoked lease-break-time later as nobody deregisters it, and
+ * only then does the removal go on; the pages never go while pinned, and
+ * the removal never waits for ever. Runs on pmem2, with ext4 -o dax on it
+ * for the test, as the last test of the suite that uses pmem2.
+ */
+SAFETY_FIXTURE(unbind)
+FIXTURE_VARIANT_ADD(unbind, ext4) { .dir = RT_EXT2 };
+
+#define ND_PMEM "/sys/bus/nd/drivers/nd_pmem/"
+
+struct unbinder {
+	char ns[256];
+	int ret;
+	long done_ms;
+	pthread_t thread;
+};
+
+static void *unbind_thread(void *arg)
+{
+	struct unbinder *u = arg;
+
+	u->ret = write_str(ND_PMEM "unbind", u->ns);
+	__atomic_store_n(&u->done_ms, rt_now_ms(), __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static int sh(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	struct unbinder u = { 0 };
+	enum ibv_event_type type;
+	struct ibv_mr *mr, *emr;
+	char link[256], path[96];
+	const char *p;
+	long t0, ms;
+	void *map;
+	ssize_t n;
+	int fd, i;
+
+	n = readlink("/sys/block/pmem2/device", link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	p = strrchr(link, '/');
+	snprintf(u.ns, sizeof(u.ns), "%s", p ? p + 1 : link);
+	ASSERT_EQ(0, sh("umount " RT_EXT2 " && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mount -o dax /dev/pmem2 " RT_EXT2));
+	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 2));
+
+	snprintf(path, sizeof(path), "%s/safety-unbind", RT_EXT2);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_file(fd, 0, SMALL, SEED_A));
+	ASSERT_EQ(1, rt_is_dax(path));
+	map = mmap(NULL, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	mr = reg(c, map, SMALL, ACCESS);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(fd));
+
+	t0 = rt_now_ms();
+	ASSERT_EQ(0, pthread_create(&u.thread, NULL, unbind_thread, &u));
+	EXPECT_EQ(1, get_event(c, 10000, &type, &emr))
+		TH_LOG("no event: the removal did not break the lease");
+	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
+	EXPECT_EQ(mr, emr);
+	/* Nobody deregisters: the kernel revokes, then the device goes. */
+	for (i = 0; i < 1200 && !__atomic_load_n(&u.done_ms, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10000);
+	ms = __atomic_load_n(&u.done_ms, __ATOMIC_SEQ_CST);
+	if (!ms) {
+		TH_LOG("the removal is not done after 12 s");
+		dereg(c, mr);
+	}
+	ASSERT_EQ(0, pthread_join(u.thread, NULL));
+	ASSERT_NE(0, ms);
+	ms -= t0;
+	TH_LOG("the removal took %ld ms", ms);
+	EXPECT_EQ(0, u.ret);
+	/* It waited for the revoke, lease-break-time after the break. */
+	EXPECT_LE(1800, ms);
+	EXPECT_GE(2000 + 6000, ms);
+	EXPECT_EQ(c->pin0, vm_pin_kb());
+
+	/* The revoked MR's keys fail for the peer. */
+	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+		  rt_rdma(&c->rt, 0, IBV_WR_RDMA_WRITE, c->lmr, c->local,
+			  CHUNK, (uintptr_t)map, mr->rkey));
+	EXPECT_EQ(0, rt_reconnect(&c->rt));
+	EXPECT_EQ(0, dereg(c, mr));
+	munmap(map, SMALL);
+	close(fd);
+	/*
+	 * The dead file system stays mounted until the guest ends: stock
+	 * 6.12 oopses in dax_disassociate_entry() when an ext4 whose pmem
+	 * is gone evicts inodes that still have DAX entries (at umount),
+	 * with or without this series. Nothing after this test uses pmem2.
+	 */
 }
 
 TEST_HARNESS_MAIN
