@@ -133,31 +133,6 @@ static int is_dax(const char *path)
 	return !!(stx.stx_attributes & STATX_ATTR_DAX);
 }
 
-static int read_int(const char *path, int *val)
-{
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fscanf(f, "%d", val) == 1;
-	fclose(f);
-	return ok ? 0 : -1;
-}
-
-static int write_int(const char *path, int val)
-{
-	FILE *f = fopen(path, "w");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fprintf(f, "%d\n", val) > 0;
-	if (fclose(f))
-		ok = 0;
-	return ok ? 0 : -1;
-}
-
 /*
  * Number of /proc/locks entries of @kind ("LEASE", "LONGTERM") on the file
  * at @path, in @state ("ACTIVE", "BREAKING") or in any state if NULL.
@@ -339,8 +314,8 @@ FIXTURE_SETUP(lease)
 	sigaddset(&set, SIGIO);
 	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, NULL));
 
-	ASSERT_EQ(0, read_int(BREAK_TIME_SYSCTL, &self->saved_break_time));
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, BREAK_TIME));
+	ASSERT_EQ(0, rt_read_int(BREAK_TIME_SYSCTL, &self->saved_break_time));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, BREAK_TIME));
 	self->break_time_set = true;
 }
 
@@ -357,7 +332,7 @@ FIXTURE_TEARDOWN(lease)
 	if (self->fd2 >= 0)
 		close(self->fd2);
 	if (self->break_time_set)
-		EXPECT_EQ(0, write_int(BREAK_TIME_SYSCTL,
+		EXPECT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL,
 				       self->saved_break_time));
 	unlink(self->path);
 }
@@ -659,18 +634,6 @@ static pid_t start_holder(const char *path, enum holder how)
 	return pid;
 }
 
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 /* Lines of the trace buffer that contain @what. */
 static int trace_count(const char *what)
 {
@@ -701,9 +664,9 @@ static void unreleased_lease(struct __test_metadata *_metadata,
 	pid_t holder;
 	int status;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
-	ASSERT_EQ(0, write_str(TRACE_FILE, ""));
-	ASSERT_EQ(0, write_str(TRACE_EVENT_DIR "/enable", "1"));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
+	ASSERT_EQ(0, rt_write_str(TRACE_FILE, ""));
+	ASSERT_EQ(0, rt_write_str(TRACE_EVENT_DIR "/enable", "1"));
 
 	holder = start_holder(self->path, how);
 	ASSERT_LT(0, holder);
@@ -719,7 +682,7 @@ static void unreleased_lease(struct __test_metadata *_metadata,
 
 	/* ...and the holder got SIGBUS for it. */
 	status = rt_wait_child(holder, DONE_MS);
-	write_str(TRACE_EVENT_DIR "/enable", "0");
+	rt_write_str(TRACE_EVENT_DIR "/enable", "0");
 	ASSERT_LE(0, status);
 	if (how == HOLDER_IGNORES) {
 		EXPECT_TRUE(WIFSIGNALED(status));
@@ -752,7 +715,7 @@ TEST_F_TIMEOUT(lease, released_lease_gets_no_sigbus, TIMEOUT)
 	struct result r;
 	siginfo_t si;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
 	take_longterm(_metadata, self);
 	break_with(_metadata, self, RT_TRUNC_DOWN, &si);
 	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));

@@ -53,54 +53,6 @@
 #define TIMEOUT		180		/* s, per test */
 #define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
 
-static int read_int(const char *path, int *val)
-{
-	FILE *f = fopen(path, "r");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fscanf(f, "%d", val) == 1 ? 0 : -1;
-	fclose(f);
-	return ret;
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static int write_int(const char *path, int val)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%d", val);
-	return write_str(path, buf);
-}
-
-/* VmPin of this process in kB (the mm's pinned_vm), or -1. */
-static long vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 FIXTURE(revoke) {
 	struct rt rt;
 	char path[64];
@@ -132,8 +84,8 @@ FIXTURE_SETUP(revoke)
 {
 	self->saved_break_time = -1;
 	self->saved_reserved = -1;
-	ASSERT_EQ(0, read_int(BREAK_TIME_SYSCTL, &self->saved_break_time));
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, BREAK_S));
+	ASSERT_EQ(0, rt_read_int(BREAK_TIME_SYSCTL, &self->saved_break_time));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, BREAK_S));
 	ASSERT_EQ(0, rt_open(&self->rt));
 	snprintf(self->path, sizeof(self->path), "%s/revoke", variant->dir);
 	self->buf = rt_map_file(variant->dir, "revoke", LEN, &self->fd);
@@ -143,7 +95,7 @@ FIXTURE_SETUP(revoke)
 	ASSERT_NE(NULL, self->local);
 	self->lmr = ibv_reg_mr(self->rt.pd, self->local, LEN, ACCESS);
 	ASSERT_NE(NULL, self->lmr);
-	self->pin0 = vm_pin_kb();
+	self->pin0 = rt_vm_pin_kb();
 	ASSERT_LE(0, self->pin0);
 }
 
@@ -163,9 +115,9 @@ FIXTURE_TEARDOWN(revoke)
 		unlink(self->reuse);
 	rt_close(&self->rt);
 	if (self->saved_break_time > 0)
-		write_int(BREAK_TIME_SYSCTL, self->saved_break_time);
+		rt_write_int(BREAK_TIME_SYSCTL, self->saved_break_time);
 	if (self->saved_reserved >= 0)
-		write_int(variant->reserved_clusters, self->saved_reserved);
+		rt_write_int(variant->reserved_clusters, self->saved_reserved);
 }
 
 /* Register self->mr over the whole DAX mapping and check what it pins. */
@@ -174,7 +126,7 @@ static void reg_dax(struct __test_metadata *_metadata,
 {
 	self->mr = ibv_reg_mr(self->rt.pd, self->buf, LEN, access);
 	ASSERT_NE(NULL, self->mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
-	EXPECT_EQ(self->pin0 + (long)(LEN >> 10), vm_pin_kb());
+	EXPECT_EQ(self->pin0 + (long)(LEN >> 10), rt_vm_pin_kb());
 	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 }
 
@@ -201,7 +153,7 @@ static void ignore_break(struct __test_metadata *_metadata,
 	EXPECT_GE(t0 + BREAK_S * 1000 + MARGIN_MS, c.done_ms)
 		TH_LOG("the change took %ld ms", c.done_ms - t0);
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
-	EXPECT_EQ(self->pin0, vm_pin_kb());
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 	/* Exactly one event for the break, none for the revoke. */
 	EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, 300));
 }
@@ -268,7 +220,7 @@ TEST_F_TIMEOUT(revoke, ignored_event_truncate_completes, TIMEOUT)
 
 	ASSERT_EQ(0, ibv_dereg_mr(self->mr));
 	self->mr = NULL;
-	EXPECT_EQ(self->pin0, vm_pin_kb());
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 }
 
 /* The physical extents of @fd, or -1; at most @max. */
@@ -389,16 +341,16 @@ static void integrity(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ret);
 	__atomic_store_n(&w.after_ms, t1, __ATOMIC_SEQ_CST);
 	EXPECT_GE(t0 + BREAK_S * 1000 + MARGIN_MS, t1);
-	EXPECT_EQ(self->pin0, vm_pin_kb());
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 
 	/*
 	 * A new file on all free space takes the freed blocks. They are free
 	 * for reuse once the journal (ext4) or log (xfs) committed the free.
 	 */
 	if (variant->reserved_clusters) {
-		ASSERT_EQ(0, read_int(variant->reserved_clusters,
+		ASSERT_EQ(0, rt_read_int(variant->reserved_clusters,
 				      &self->saved_reserved));
-		ASSERT_EQ(0, write_int(variant->reserved_clusters, 0));
+		ASSERT_EQ(0, rt_write_int(variant->reserved_clusters, 0));
 	}
 	snprintf(self->reuse, sizeof(self->reuse), "%s/revoke-reuse",
 		 variant->dir);
@@ -485,7 +437,7 @@ TEST_F_TIMEOUT(revoke, dereg_races_revoke, TIMEOUT)
 	long t_event, wait_ms;
 	int k;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 1));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 1));
 	for (k = 0; k < 8; k++) {
 		reg_dax(_metadata, self, ACCESS);
 		c = (struct rt_change){ .fd = self->fd, .op = RT_PUNCH,
@@ -503,7 +455,7 @@ TEST_F_TIMEOUT(revoke, dereg_races_revoke, TIMEOUT)
 		ASSERT_EQ(0, pthread_join(c.thread, NULL));
 		EXPECT_EQ(0, c.ret);
 		EXPECT_EQ(0, rt_longterm_leases(self->fd));
-		EXPECT_EQ(self->pin0, vm_pin_kb());
+		EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 	}
 }
 
@@ -543,7 +495,7 @@ TEST_F_TIMEOUT(revoke, memory_window_bound, TIMEOUT)
 	ASSERT_EQ(0, ibv_dealloc_mw(mw));
 	ASSERT_EQ(0, ibv_dereg_mr(self->mr));
 	self->mr = NULL;
-	EXPECT_EQ(self->pin0, vm_pin_kb());
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 }
 
 /* One MR over two DAX files: a change of one revokes all of it. */
@@ -574,7 +526,7 @@ TEST_F_TIMEOUT(revoke, mr_spanning_two_files, TIMEOUT)
 	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
 	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 	EXPECT_EQ(1, rt_longterm_leases(fd2));
-	EXPECT_EQ(self->pin0 + (long)(2 * LEN >> 10), vm_pin_kb());
+	EXPECT_EQ(self->pin0 + (long)(2 * LEN >> 10), rt_vm_pin_kb());
 
 	c = (struct rt_change){ .fd = self->fd, .op = RT_TRUNC_DOWN,
 				.size = LEN };
@@ -589,7 +541,7 @@ TEST_F_TIMEOUT(revoke, mr_spanning_two_files, TIMEOUT)
 	/* Both leases went with the revoke, and both files' pages. */
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 	EXPECT_EQ(0, rt_longterm_leases(fd2));
-	EXPECT_EQ(self->pin0, vm_pin_kb());
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 	rdma_fails(_metadata, &self->rt, IBV_WR_RDMA_WRITE, self->lmr,
 		   self->local, b, mr->rkey, IBV_WC_REM_ACCESS_ERR);
 	/* The other file changes at once now. */
@@ -620,7 +572,7 @@ TEST_F_TIMEOUT(revoke, fork_after_registration, TIMEOUT)
 	ASSERT_LE(0, st);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
-	EXPECT_EQ(self->pin0, vm_pin_kb());
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 	rdma_fails(_metadata, &self->rt, IBV_WR_RDMA_WRITE, self->lmr,
 		   self->local, self->buf, self->mr->rkey,
 		   IBV_WC_REM_ACCESS_ERR);
@@ -740,7 +692,7 @@ TEST_F_TIMEOUT(revoke, killed_between_event_and_dereg, TIMEOUT)
 	pid_t pid;
 	long t0;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 30));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 30));
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -799,13 +751,13 @@ TEST_F_TIMEOUT(revoke, close_device_with_revoked_mr, TIMEOUT)
 		alarm(60);
 		if (rt_open(&rt))
 			_exit(1);
-		pin0 = vm_pin_kb();
+		pin0 = rt_vm_pin_kb();
 		if (!ibv_reg_mr(rt.pd, self->buf, LEN, ACCESS) ||
-		    vm_pin_kb() != pin0 + (long)(LEN >> 10))
+		    rt_vm_pin_kb() != pin0 + (long)(LEN >> 10))
 			_exit(2);
 		if (ftruncate(self->fd, 4096))	/* forced revoke inside */
 			_exit(3);
-		if (vm_pin_kb() != pin0)
+		if (rt_vm_pin_kb() != pin0)
 			_exit(4);
 		if (!rt_get_event(rt.ctx, &ev, EVENT_MS))
 			_exit(5);
@@ -813,7 +765,7 @@ TEST_F_TIMEOUT(revoke, close_device_with_revoked_mr, TIMEOUT)
 		/* No dereg, no destroy: close it all as it is. */
 		if (ibv_close_device(rt.ctx))
 			_exit(6);
-		_exit(vm_pin_kb() == pin0 ? 0 : 7);
+		_exit(rt_vm_pin_kb() == pin0 ? 0 : 7);
 	}
 	st = rt_wait_child(pid, 60000);
 	ASSERT_LE(0, st);
@@ -861,7 +813,7 @@ TEST_F_TIMEOUT(revoke, rereg_of_revoked_mr, TIMEOUT)
 	EXPECT_EQ(-EINVAL, rereg_access(self->mr, ACCESS));
 	ASSERT_EQ(0, ibv_dereg_mr(self->mr));
 	self->mr = NULL;
-	EXPECT_EQ(self->pin0, vm_pin_kb());
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 }
 
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
@@ -878,8 +830,8 @@ TEST_F_TIMEOUT(revoke, failslab_leaves_no_pin_and_no_lease, TIMEOUT)
 	struct ibv_mr *mr;
 	long t0;
 
-	ASSERT_EQ(0, write_str(FAILSLAB "ignore-gfp-wait", "N"));
-	ASSERT_EQ(0, write_str(FAILSLAB "verbose", "0"));
+	ASSERT_EQ(0, rt_write_str(FAILSLAB "ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, rt_write_str(FAILSLAB "verbose", "0"));
 	snprintf(nth_path, sizeof(nth_path), "/proc/self/task/%ld/fail-nth",
 		 (long)syscall(SYS_gettid));
 	/* Opened once: nothing but the registration may allocate. */
@@ -903,14 +855,14 @@ TEST_F_TIMEOUT(revoke, failslab_leaves_no_pin_and_no_lease, TIMEOUT)
 		}
 		EXPECT_EQ(0, rt_longterm_leases(self->fd))
 			TH_LOG("allocation %d left a lease", nth);
-		EXPECT_EQ(self->pin0, vm_pin_kb())
+		EXPECT_EQ(self->pin0, rt_vm_pin_kb())
 			TH_LOG("allocation %d left a pin", nth);
 		/* fail-nth still counting: no allocation left to fail. */
 		if (atoi(buf) != 0)
 			break;
 	}
 	close(fd);
-	write_str(FAILSLAB "ignore-gfp-wait", "Y");
+	rt_write_str(FAILSLAB "ignore-gfp-wait", "Y");
 	EXPECT_LT(5, failed);
 	EXPECT_GT(1000, nth);
 	/* Nothing holds the file: a truncate does not wait. */

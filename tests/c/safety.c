@@ -100,38 +100,6 @@
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
 #define XFS_FSR		"/usr/sbin/xfs_fsr"
 
-static int read_int(const char *path, int *val)
-{
-	FILE *f = fopen(path, "r");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fscanf(f, "%d", val) == 1 ? 0 : -1;
-	fclose(f);
-	return ret;
-}
-
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static int write_int(const char *path, int val)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%d", val);
-	return write_str(path, buf);
-}
-
 /* The first line of @path, without its newline. */
 static int read_str(const char *path, char *buf, size_t size)
 {
@@ -147,22 +115,6 @@ static int read_str(const char *path, char *buf, size_t size)
 	buf[n] = 0;
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
-}
-
-/* VmPin of this process in kB (the mm's pinned_vm), or -1. */
-static long vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
 }
 
 static long long elapsed_ms(long long start_ns, long long done_ns)
@@ -364,7 +316,7 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c,
 	ASSERT_NE(NULL, c->local);
 	c->lmr = ibv_reg_mr(c->rt.pd, c->local, LEN, ACCESS);
 	ASSERT_NE(NULL, c->lmr);
-	c->pin0 = vm_pin_kb();
+	c->pin0 = rt_vm_pin_kb();
 	ASSERT_LE(0, c->pin0);
 	if (failslab) {
 		for (i = 0; i < NKNOBS; i++) {
@@ -377,8 +329,8 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c,
 		c->knobs_saved = true;
 	}
 	/* Last: a setup that fails before it has changed nothing. */
-	ASSERT_EQ(0, read_int(BREAK_TIME_SYSCTL, &c->saved_break_time));
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, BREAK_S));
+	ASSERT_EQ(0, rt_read_int(BREAK_TIME_SYSCTL, &c->saved_break_time));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, BREAK_S));
 }
 
 static void failslab_restore(struct ctx *c)
@@ -391,9 +343,9 @@ static void failslab_restore(struct ctx *c)
 	/* probability first: from then on nothing fails. */
 	for (i = 0; i < NKNOBS; i++) {
 		snprintf(p, sizeof(p), FAILSLAB "%s", failslab_knobs[i]);
-		write_str(p, c->knob[i]);
+		rt_write_str(p, c->knob[i]);
 	}
-	write_str("/proc/self/make-it-fail", "0");
+	rt_write_str("/proc/self/make-it-fail", "0");
 	c->knobs_saved = false;
 }
 
@@ -478,7 +430,7 @@ static void ctx_teardown(struct __test_metadata *_metadata, struct ctx *c)
 	if (c->rt_opened) {
 		while (rt_get_event(c->rt.ctx, &ev, 0))
 			ibv_ack_async_event(&ev);
-		EXPECT_EQ(c->pin0, vm_pin_kb());
+		EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 	}
 	for (i = 0; i < MAXMAPS; i++)
 		if (c->map[i].addr)
@@ -499,7 +451,7 @@ static void ctx_teardown(struct __test_metadata *_metadata, struct ctx *c)
 	if (c->rt_opened)
 		rt_close(&c->rt);
 	if (c->saved_break_time >= 0)
-		EXPECT_EQ(0, write_int(BREAK_TIME_SYSCTL, c->saved_break_time));
+		EXPECT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, c->saved_break_time));
 }
 
 /* Note @path (unlinked in teardown) and @fd (closed), either may be none. */
@@ -1026,7 +978,7 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 	EXPECT_EQ(-1, check_file(fd, 0, CHUNK, SEED_B));
 	ASSERT_EQ(0, dereg(c, mr2));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 /*
@@ -1095,7 +1047,7 @@ TEST_F_TIMEOUT(hole, read_only_mr_sees_later_writes, TIMEOUT)
 
 	ASSERT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 TEST_F_TIMEOUT(hole, hole_in_read_only_mapping_refused, TIMEOUT)
@@ -1128,7 +1080,7 @@ TEST_F_TIMEOUT(hole, hole_in_read_only_mapping_refused, TIMEOUT)
 	if (mr)
 		EXPECT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 TEST_F_TIMEOUT(hole, written_read_only_mapping_works, TIMEOUT)
@@ -1159,7 +1111,7 @@ TEST_F_TIMEOUT(hole, written_read_only_mapping_works, TIMEOUT)
 
 	ASSERT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 /*
@@ -1228,7 +1180,7 @@ TEST_F_TIMEOUT(reflink, reflinked_read_only_mapping_refused, TIMEOUT)
 		EXPECT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(a));
 	EXPECT_EQ(0, rt_longterm_leases(b));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 TEST_F_TIMEOUT(reflink, reflinked_writable_mapping_unshares, TIMEOUT)
@@ -1282,7 +1234,7 @@ TEST_F_TIMEOUT(reflink, reflinked_writable_mapping_unshares, TIMEOUT)
 
 	ASSERT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(b));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
@@ -1322,7 +1274,7 @@ TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
 	shared = shared_extents(a, 0, SMALL, &n);
 	EXPECT_LT(0, shared) TH_LOG("a: %d of %d extent(s) shared", shared, n);
 	EXPECT_EQ(0, rt_longterm_leases(a));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 /*
@@ -1371,7 +1323,7 @@ TEST_F_TIMEOUT(unpromised, not_promised_fs_refuses, TIMEOUT)
 	ASSERT_TRUE(change_wait(c, 2000))
 		change_unblock(_metadata, c);
 	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 /*
@@ -1444,7 +1396,7 @@ static void no_new_lease(struct __test_metadata *_metadata, struct ctx *c,
 	bool done;
 	void *map;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, CHANGE_BREAK_S));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, CHANGE_BREAK_S));
 	fd = mkfile(c, "change", LEN, F_ALLOC, 0, NULL);
 	ASSERT_LE(0, fd);
 	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
@@ -1520,7 +1472,7 @@ static void no_new_lease(struct __test_metadata *_metadata, struct ctx *c,
 
 	EXPECT_EQ(0, dereg_all(c));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 	ASSERT_EQ(0, ftruncate(fd, LEN));
 }
 
@@ -1577,7 +1529,7 @@ static pid_t spawn_as(pid_t want, pid_t *got, int *tries)
 	if (access(NS_LAST_PID, W_OK) == 0) {
 		for (i = 0; i < 10; i++) {
 			(*tries)++;
-			if (write_int(NS_LAST_PID, want - 1))
+			if (rt_write_int(NS_LAST_PID, want - 1))
 				break;
 			pid = fork();
 			if (pid == 0)
@@ -1624,7 +1576,7 @@ TEST_F_TIMEOUT(sigbus, sigbus_not_sent_to_recycled_pid, TIMEOUT)
 	pid_t a, b, got;
 	long ms;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SIGBUS_BREAK_S));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, SIGBUS_BREAK_S));
 	fd = mkfile(c, "sigbus", SMALL, F_DATA, SEED_A, &path);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, rt_is_dax(path));
@@ -1692,7 +1644,7 @@ TEST_F_TIMEOUT(sigbus, sigbus_reaches_the_holder, TIMEOUT)
 	int fd, st;
 	long ms;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, SIGBUS_BREAK_S));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, SIGBUS_BREAK_S));
 	fd = mkfile(c, "sigbus", SMALL, F_DATA, SEED_A, &path);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, rt_is_dax(path));
@@ -1759,7 +1711,7 @@ TEST_F_TIMEOUT(failslab, events_survive_atomic_allocation_failures, TIMEOUT)
 
 	for (k = 0; k < sizeof(arm) / sizeof(arm[0]); k++) {
 		snprintf(p, sizeof(p), FAILSLAB "%s", arm[k][0]);
-		ASSERT_EQ(0, write_str(p, arm[k][1])) TH_LOG("%s", p);
+		ASSERT_EQ(0, rt_write_str(p, arm[k][1])) TH_LOG("%s", p);
 	}
 	ASSERT_EQ(0, job_start(c, JOB_FAILSLAB_TRUNCATE, fd, -1, LEN / 2));
 
@@ -1802,7 +1754,7 @@ TEST_F_TIMEOUT(failslab, events_survive_atomic_allocation_failures, TIMEOUT)
 	TH_LOG("the truncate took %lld ms",
 	       elapsed_ms(c->job.start_ns, c->job.done_ns));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 /*
@@ -1827,7 +1779,7 @@ static void ignored_event(struct __test_metadata *_metadata, struct ctx *c,
 	long ms;
 	int fd;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, secs));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, secs));
 	fd = mkfile(c, "break", LEN, F_ALLOC, 0, NULL);
 	ASSERT_LE(0, fd);
 	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
@@ -1858,7 +1810,7 @@ static void ignored_event(struct __test_metadata *_metadata, struct ctx *c,
 		TH_LOG("the revoked MR wrote into the file");
 	EXPECT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 TEST_F_TIMEOUT(break_time, zero_still_gives_a_second, TIMEOUT)
@@ -1880,7 +1832,7 @@ TEST_F_TIMEOUT(break_time, int_max_waits_for_the_dereg, TIMEOUT)
 	void *map;
 	int fd;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 2147483647));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 2147483647));
 	fd = mkfile(c, "break", LEN, F_ALLOC, 0, NULL);
 	ASSERT_LE(0, fd);
 	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
@@ -1920,7 +1872,7 @@ TEST_F_TIMEOUT(break_time, int_max_waits_for_the_dereg, TIMEOUT)
 		EXPECT_EQ(-1, check_file(fd, 0, CHUNK, SEED_B));
 	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 TEST_F_TIMEOUT(break_time, user_lease_zero_gets_sigbus, TIMEOUT)
@@ -1931,7 +1883,7 @@ TEST_F_TIMEOUT(break_time, user_lease_zero_gets_sigbus, TIMEOUT)
 	int fd, st;
 	long ms;
 
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 0));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 0));
 	fd = mkfile(c, "break", LEN, F_ALLOC, 0, &path);
 	ASSERT_LE(0, fd);
 	holder = start_holder(c, path);
@@ -2012,7 +1964,7 @@ static void private_map(struct __test_metadata *_metadata, struct ctx *c,
 
 	ASSERT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
 TEST_F_TIMEOUT(private_map, private_mapping_takes_no_lease, TIMEOUT)
@@ -2051,7 +2003,7 @@ static void *unbind_thread(void *arg)
 {
 	struct unbinder *u = arg;
 
-	u->ret = write_str(ND_PMEM "unbind", u->ns);
+	u->ret = rt_write_str(ND_PMEM "unbind", u->ns);
 	__atomic_store_n(&u->done_ms, rt_now_ms(), __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -2082,7 +2034,7 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	p = strrchr(link, '/');
 	snprintf(u.ns, sizeof(u.ns), "%s", p ? p + 1 : link);
 	ASSERT_EQ(0, sh("umount " RT_EXT2 " && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mount -o dax /dev/pmem2 " RT_EXT2));
-	ASSERT_EQ(0, write_int(BREAK_TIME_SYSCTL, 2));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 2));
 
 	snprintf(path, sizeof(path), "%s/safety-unbind", RT_EXT2);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -2118,7 +2070,7 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	/* It waited for the revoke, lease-break-time after the break. */
 	EXPECT_LE(1800, ms);
 	EXPECT_GE(2000 + 6000, ms);
-	EXPECT_EQ(c->pin0, vm_pin_kb());
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 
 	/* The revoked MR's keys fail for the peer. */
 	EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,

@@ -126,6 +126,14 @@ int rt_longterm_leases(int fd);
 /* Wait up to @ms for an async event of @ctx; 1 if one was read into @ev. */
 int rt_get_event(struct ibv_context *ctx, struct ibv_async_event *ev, int ms);
 
+/* Small files of /proc, /sys and debugfs: 0, or -1 with errno. */
+int rt_read_int(const char *path, int *val);
+int rt_write_str(const char *path, const char *val);
+int rt_write_int(const char *path, int val);
+
+/* VmPin of this process in kB (the mm's pinned_vm), or -1. */
+long rt_vm_pin_kb(void);
+
 /* Fill / check a pattern derived from @seed. rt_check returns the first
  * mismatching offset or -1. */
 void rt_fill(void *buf, size_t len, uint32_t seed);
