@@ -223,28 +223,6 @@ TEST_F_TIMEOUT(revoke, ignored_event_truncate_completes, TIMEOUT)
 	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 }
 
-/* The physical extents of @fd, or -1; at most @max. */
-static int extents(int fd, struct fiemap_extent *ext, int max)
-{
-	struct fiemap *fm;
-	int n;
-
-	fm = calloc(1, sizeof(*fm) + max * sizeof(*ext));
-	if (!fm)
-		return -1;
-	fm->fm_length = ~0ULL;
-	fm->fm_flags = FIEMAP_FLAG_SYNC;
-	fm->fm_extent_count = max;
-	if (ioctl(fd, FS_IOC_FIEMAP, fm)) {
-		free(fm);
-		return -1;
-	}
-	n = fm->fm_mapped_extents;
-	memcpy(ext, fm->fm_extents, n * sizeof(*ext));
-	free(fm);
-	return n;
-}
-
 /* A peer QP writing into the DAX MR as fast as it can, whatever happens. */
 struct writer {
 	struct rt *rt;
@@ -323,7 +301,7 @@ static void integrity(struct __test_metadata *_metadata,
 	reg_dax(_metadata, self, ACCESS);
 	w.rkey = self->mr->rkey;
 	memset(self->local, 0xa5, CHUNK);
-	nold = extents(self->fd, old, 64);
+	nold = rt_extents(self->fd, old, 64);
 	ASSERT_LT(0, nold);
 
 	ASSERT_EQ(0, pthread_create(&w.thread, NULL, writer_thread, &w));
@@ -364,7 +342,7 @@ static void integrity(struct __test_metadata *_metadata,
 	ASSERT_NE(0, size);
 	new = calloc(4096, sizeof(*new));
 	ASSERT_NE(NULL, new);
-	nnew = extents(fd2, new, 4096);
+	nnew = rt_extents(fd2, new, 4096);
 	ASSERT_LT(0, nnew);
 
 	/* Fill the parts of the new file that were the old file's blocks. */

@@ -184,29 +184,6 @@ static long check_file(int fd, off_t off, size_t len, uint32_t seed)
 	return ret;
 }
 
-/* The extents of @fd (at most @max), or -1. */
-static int extents(int fd, struct fiemap_extent *ext, int max)
-{
-	struct fiemap *fm;
-	int n;
-
-	fm = calloc(1, sizeof(*fm) + max * sizeof(*ext));
-	if (!fm)
-		return -1;
-	fm->fm_length = ~0ULL;
-	fm->fm_flags = FIEMAP_FLAG_SYNC;
-	fm->fm_extent_count = max;
-	if (ioctl(fd, FS_IOC_FIEMAP, fm)) {
-		free(fm);
-		return -1;
-	}
-	n = fm->fm_mapped_extents;
-	if (ext)
-		memcpy(ext, fm->fm_extents, n * sizeof(*ext));
-	free(fm);
-	return n;
-}
-
 /*
  * Of the extents of @fd that overlap [@off, @off + @len), how many are
  * FIEMAP_EXTENT_SHARED; *@total gets how many there are. -1 on error.
@@ -217,7 +194,7 @@ static int shared_extents(int fd, off_t off, size_t len, int *total)
 	int i, n, shared = 0;
 
 	*total = 0;
-	n = extents(fd, ext, 256);
+	n = rt_extents(fd, ext, 256);
 	if (n < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -910,7 +887,7 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 	ASSERT_EQ((ssize_t)LEN, pwrite(fd, pat, LEN, 0));
 	ASSERT_EQ(0, fsync(fd));
 	free(pat);
-	n0 = extents(fd, NULL, 512);
+	n0 = rt_extents(fd, NULL, 512);
 	ASSERT_LE(8, n0)
 		TH_LOG("the file has %d extent(s), not >= 8: not fragmented, xfs_fsr would have nothing to swap",
 		       n0);
@@ -958,7 +935,7 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 	TH_LOG("xfs_fsr done %ld ms after it started", rt_now_ms() - t0);
 
 	/* The swap happened, and the file's data came along. */
-	n1 = extents(fd, NULL, 512);
+	n1 = rt_extents(fd, NULL, 512);
 	EXPECT_GT(n0, n1) {
 		TH_LOG("%d extents before xfs_fsr, %d after", n0, n1);
 		log_file(_metadata, log);

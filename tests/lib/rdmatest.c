@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/falloc.h>
+#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -485,4 +486,26 @@ long rt_vm_pin_kb(void)
 			break;
 	fclose(f);
 	return kb;
+}
+
+int rt_extents(int fd, struct fiemap_extent *ext, int max)
+{
+	struct fiemap *fm;
+	int n;
+
+	fm = calloc(1, sizeof(*fm) + max * sizeof(*ext));
+	if (!fm)
+		return -1;
+	fm->fm_length = ~0ULL;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = max;
+	if (ioctl(fd, FS_IOC_FIEMAP, fm)) {
+		free(fm);
+		return -1;
+	}
+	n = fm->fm_mapped_extents;
+	if (ext)
+		memcpy(ext, fm->fm_extents, n * sizeof(*ext));
+	free(fm);
+	return n;
 }

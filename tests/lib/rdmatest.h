@@ -131,6 +131,13 @@ int rt_read_int(const char *path, int *val);
 int rt_write_str(const char *path, const char *val);
 int rt_write_int(const char *path, int val);
 
+/*
+ * The extents of @fd (FIEMAP, synced), at most @max of them copied to @ext
+ * unless it is NULL: their number, or -1.
+ */
+struct fiemap_extent;
+int rt_extents(int fd, struct fiemap_extent *ext, int max);
+
 /* VmPin of this process in kB (the mm's pinned_vm), or -1. */
 long rt_vm_pin_kb(void);
 
