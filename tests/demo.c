@@ -5,6 +5,7 @@
  * Exits 0 when every step behaved as this kernel is expected to.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -57,9 +58,13 @@ static void move_data(struct rt *rt, struct ibv_mr *lmr, void *local,
 	rt_fill(local, LEN, 7);
 	st = rt_rdma(rt, 0, IBV_WR_RDMA_WRITE, lmr, local, LEN,
 		     (uintptr_t)mr->addr, mr->rkey);
-	if (fd >= 0)
-		pread(fd, copy, LEN, 0);
-	else
+	if (!copy) {
+		say(0, "malloc", strerror(errno));
+		return;
+	}
+	if (fd >= 0 && pread(fd, copy, LEN, 0) != (ssize_t)LEN)
+		memset(copy, 0, LEN);	/* the check below then fails */
+	else if (fd < 0)
 		memcpy(copy, mr->addr, LEN);
 	snprintf(detail, sizeof(detail), "%s, checked %s",
 		 st >= 0 ? ibv_wc_status_str(st) : strerror(-st),
@@ -86,7 +91,10 @@ static void revoke_story(struct rt *rt, struct ibv_mr *mr, int fd)
 
 	printf("\n3. Another thread truncates the file while the MR is registered\n");
 	t0 = rt_now_ms();
-	rt_change_start(&c);
+	if (rt_change_start(&c)) {
+		say(0, "starting the truncate thread", strerror(errno));
+		return;
+	}
 	got = rt_get_event(rt->ctx, &ev, 30000);
 	t_ev = rt_now_ms();
 	snprintf(buf, sizeof(buf), "%s for %s, after %ld ms",
@@ -96,17 +104,22 @@ static void revoke_story(struct rt *rt, struct ibv_mr *mr, int fd)
 	    ev.element.mr == mr, "ibv_get_async_event()", buf);
 	if (got)
 		ibv_ack_async_event(&ev);
+	usleep(500000);
 	say(!rt_change_done(&c),
-	    "the truncate waits while the MR is registered", NULL);
+	    "the truncate waits while the MR is registered", "500 ms later");
 	t_dereg = rt_now_ms();
 	say(!ibv_dereg_mr(mr), "ibv_dereg_mr() as the event asks", NULL);
 	pthread_join(c.thread, NULL);
 	snprintf(buf, sizeof(buf), "%ld ms after the dereg",
 		 c.done_ms - t_dereg);
-	say(c.ret == 0 && c.done_ms >= t_dereg, "the truncate completes", buf);
+	/* Woken by the dereg: well before lease-break-time would end it. */
+	say(c.ret == 0 && c.done_ms >= t_dereg && c.done_ms - t_dereg < 3000,
+	    "the truncate completes", buf);
 }
 
 #define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
+#define BREAK_S		3
+#define BREAK_S_STR	"3"
 
 static int set_break_time(int s)
 {
@@ -133,29 +146,42 @@ static void ignore_story(struct rt *rt, struct ibv_mr *lmr, void *local,
 	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = LEN };
 	struct ibv_async_event ev;
 	struct ibv_mr *mr;
-	int old, got, st;
+	int old, now, got, st;
 	char buf[96];
 	long t0;
 
 	printf("\n4. The same, with an application that ignores the event\n");
-	old = set_break_time(3);
+	old = set_break_time(BREAK_S);
+	now = set_break_time(BREAK_S);	/* reads back what the first wrote */
+	snprintf(buf, sizeof(buf), "read back: %d s", now);
+	say(old >= 0 && now == BREAK_S,
+	    "fs.lease-break-time set to " BREAK_S_STR " s", buf);
+	if (old < 0 || now != BREAK_S)
+		goto out;
 	mr = ibv_reg_mr(rt->pd, file, LEN, ACCESS);
 	say(mr != NULL, "ibv_reg_mr(2 MiB of the DAX mapping) again",
 	    mr_detail(mr));
-	if (!mr || old < 0)
+	if (!mr)
 		goto out;
 	t0 = rt_now_ms();
-	rt_change_start(&c);
+	if (rt_change_start(&c)) {
+		say(0, "starting the truncate thread", strerror(errno));
+		ibv_dereg_mr(mr);
+		goto out;
+	}
 	got = rt_get_event(rt->ctx, &ev, 30000);
-	say(got && ev.event_type == IBV_EVENT_MR_REVOKED,
-	    "IBV_EVENT_MR_REVOKED arrives, nobody acts on it",
-	    "fs.lease-break-time = 3 s");
+	snprintf(buf, sizeof(buf), "after %ld ms", rt_now_ms() - t0);
+	say(got && ev.event_type == IBV_EVENT_MR_REVOKED && ev.element.mr == mr,
+	    "IBV_EVENT_MR_REVOKED arrives, nobody acts on it", buf);
 	if (got)
 		ibv_ack_async_event(&ev);
 	pthread_join(c.thread, NULL);
 	snprintf(buf, sizeof(buf), "after %ld ms: the kernel revoked the MR",
 		 c.done_ms - t0);
-	say(c.ret == 0, "the truncate completes anyway", buf);
+	/* Not before lease-break-time, and not much after it. */
+	say(c.ret == 0 && c.done_ms - t0 >= (BREAK_S - 1) * 1000 &&
+	    c.done_ms - t0 <= BREAK_S * 1000 + 4000,
+	    "the truncate completes anyway", buf);
 	st = rt_rdma(rt, 0, IBV_WR_RDMA_WRITE, lmr, local, 4096,
 		     (uintptr_t)file, mr->rkey);
 	say(st == IBV_WC_REM_ACCESS_ERR, "the peer's next RDMA WRITE fails",
@@ -173,14 +199,17 @@ int main(void)
 	struct utsname u;
 	void *local, *anon, *file;
 	struct rt rt;
-	int fd, ret;
+	int fd, ret, dax;
+	Dl_info lib;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	uname(&u);
 	printf("FS-DAX memory registration demo\n");
-	printf("  kernel %s (%s), rdma-core 56.1, soft-RoCE rxe0 on veth0\n\n",
+	printf("  kernel %s (%s)\n  libibverbs %s, device " RT_DEV "\n\n",
 	       u.release, rt_kernel_has_series() ?
-	       "with the FS-DAX MR series" : "stock: no series applied");
+	       "with the FS-DAX MR series" : "stock: no series applied",
+	       dladdr((void *)ibv_reg_mr, &lib) && lib.dli_fname ?
+	       lib.dli_fname : "?");
 
 	ret = rt_open(&rt);
 	if (ret) {
@@ -188,7 +217,11 @@ int main(void)
 		return 1;
 	}
 	local = aligned_alloc(4096, LEN);
-	lmr = ibv_reg_mr(rt.pd, local, LEN, ACCESS);
+	lmr = local ? ibv_reg_mr(rt.pd, local, LEN, ACCESS) : NULL;
+	if (!lmr) {
+		printf("cannot register the peer's buffer: %s\n", strerror(errno));
+		return 1;
+	}
 
 	printf("1. Anonymous memory (what works everywhere today)\n");
 	anon = mmap(NULL, LEN, PROT_READ | PROT_WRITE,
@@ -202,8 +235,12 @@ int main(void)
 
 	printf("\n2. A file on ext4 mounted -o dax on /dev/pmem0\n");
 	file = rt_map_file(RT_EXT4, "demo", LEN, &fd);
-	say(file && rt_is_dax(RT_EXT4 "/demo") == 1,
-	    "mmap(MAP_SHARED) of " RT_EXT4 "/demo", "STATX_ATTR_DAX is set");
+	dax = file ? rt_is_dax(RT_EXT4 "/demo") : -1;
+	say(file && dax == 1, "mmap(MAP_SHARED) of " RT_EXT4 "/demo",
+	    !file ? strerror(errno) : dax == 1 ? "statx: STATX_ATTR_DAX is set" :
+	    "statx: STATX_ATTR_DAX is NOT set");
+	if (!file)
+		goto out;
 	mr = ibv_reg_mr(rt.pd, file, LEN, ACCESS);
 	if (!rt_kernel_has_series()) {
 		say(!mr && errno == EOPNOTSUPP,
@@ -227,10 +264,10 @@ int main(void)
 				say(0, "re-allocating the file", strerror(errno));
 		}
 	}
-	if (file)
-		munmap(file, LEN);
+	munmap(file, LEN);
 	close(fd);
 	unlink(RT_EXT4 "/demo");
+out:
 	ibv_dereg_mr(lmr);
 	free(local);
 	rt_close(&rt);

@@ -72,6 +72,24 @@ for src in "$top"/tests/sh/*.sh; do
 	run_one "$name" bash "$src"
 done
 
+# Nothing outlives the tests: no lease or lock, no MR of any process, and
+# both DAX file systems unmount (a file reference that a lease, an MR or
+# a pin leaked keeps them busy: EBUSY).
+check() {
+	n=$((n + 1))
+	if [ -z "$2" ]; then
+		emit "ok $n end: $1"
+	else
+		emit "not ok $n end: $1"
+		echo "$2" | head -10 | sed 's/^/#   /' | tee -a "$tap" >/dev/console
+	fi
+}
+check "/proc/locks is empty" "$(cat /proc/locks)"
+check "rdma res show mr lists no MR" "$(rdma res show mr 2>&1)"
+for m in /mnt/ext4 /mnt/xfs; do
+	check "umount $m" "$(umount "$m" 2>&1 || echo "umount $m failed: $(fuser -vm "$m" 2>&1)")"
+done
+
 # Any kernel warning during the run fails the suite.
 n=$((n + 1))
 dmesg >"$out/dmesg-tests.txt"

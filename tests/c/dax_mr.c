@@ -32,6 +32,15 @@
 
 #define LEN	(4UL << 20)
 #define NMR	2
+/*
+ * fs.lease-break-time in these tests: an application that deregisters at
+ * once never waits for it, so a layout change that ends later than
+ * DEREG_WAKES_MS after the dereg was ended by the revoke, not the dereg.
+ */
+#define BREAK_S		20
+#define DEREG_WAKES_MS	3000
+#define TIMEOUT		120	/* s, per test: more than BREAK_S */
+#define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
 #define ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 		 IBV_ACCESS_REMOTE_READ)
 
@@ -41,6 +50,7 @@ FIXTURE(dax) {
 	int fd;
 	void *buf, *local;
 	struct ibv_mr *lmr, *mr[NMR];
+	int saved_break_time;
 };
 
 FIXTURE_VARIANT(dax) {
@@ -55,6 +65,9 @@ FIXTURE_SETUP(dax)
 {
 	int i;
 
+	self->saved_break_time = -1;
+	ASSERT_EQ(0, rt_read_int(BREAK_TIME_SYSCTL, &self->saved_break_time));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, BREAK_S));
 	ASSERT_EQ(0, rt_open(&self->rt));
 	snprintf(self->path, sizeof(self->path), "%s/dax_mr", variant->dir);
 	self->buf = rt_map_file(variant->dir, "dax_mr", LEN, &self->fd);
@@ -88,9 +101,11 @@ FIXTURE_TEARDOWN(dax)
 	close(self->fd);
 	unlink(self->path);
 	rt_close(&self->rt);
+	if (self->saved_break_time > 0)
+		rt_write_int(BREAK_TIME_SYSCTL, self->saved_break_time);
 }
 
-TEST_F(dax, data_through_the_file)
+TEST_F_TIMEOUT(dax, data_through_the_file, TIMEOUT)
 {
 	void *copy = malloc(LEN);
 
@@ -114,7 +129,7 @@ TEST_F(dax, data_through_the_file)
 	free(copy);
 }
 
-TEST_F(dax, proc_locks_shows_one_lease)
+TEST_F_TIMEOUT(dax, proc_locks_shows_one_lease, TIMEOUT)
 {
 	int i;
 
@@ -166,15 +181,17 @@ static void layout_change(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, pthread_join(c.thread, NULL));
 	EXPECT_EQ(0, c.ret) TH_LOG("layout change: %s", strerror(c.err));
 	EXPECT_GE(c.done_ms, t0);
+	EXPECT_GT(t0 + DEREG_WAKES_MS, c.done_ms)
+		TH_LOG("done %ld ms after the dereg", c.done_ms - t0);
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
-TEST_F(dax, truncate_down) { layout_change(_metadata, self, RT_TRUNC_DOWN); }
-TEST_F(dax, truncate_up) { layout_change(_metadata, self, RT_TRUNC_UP); }
-TEST_F(dax, punch_hole) { layout_change(_metadata, self, RT_PUNCH); }
-TEST_F(dax, collapse_range) { layout_change(_metadata, self, RT_COLLAPSE); }
-TEST_F(dax, insert_range) { layout_change(_metadata, self, RT_INSERT); }
-TEST_F(dax, zero_range) { layout_change(_metadata, self, RT_ZERO); }
+TEST_F_TIMEOUT(dax, truncate_down, TIMEOUT) { layout_change(_metadata, self, RT_TRUNC_DOWN); }
+TEST_F_TIMEOUT(dax, truncate_up, TIMEOUT) { layout_change(_metadata, self, RT_TRUNC_UP); }
+TEST_F_TIMEOUT(dax, punch_hole, TIMEOUT) { layout_change(_metadata, self, RT_PUNCH); }
+TEST_F_TIMEOUT(dax, collapse_range, TIMEOUT) { layout_change(_metadata, self, RT_COLLAPSE); }
+TEST_F_TIMEOUT(dax, insert_range, TIMEOUT) { layout_change(_metadata, self, RT_INSERT); }
+TEST_F_TIMEOUT(dax, zero_range, TIMEOUT) { layout_change(_metadata, self, RT_ZERO); }
 
 /*
  * xfs: reflinking or exchanging a range into the file changes its layout.
@@ -196,22 +213,23 @@ static void remap(struct __test_metadata *_metadata, FIXTURE_DATA(dax) *self,
 	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 }
 
-TEST_F(dax, reflink_range)
+TEST_F_TIMEOUT(dax, reflink_range, TIMEOUT)
 {
 	remap(_metadata, self, variant, RT_REFLINK, EOPNOTSUPP);
 }
 
-TEST_F(dax, exchange_range)
+TEST_F_TIMEOUT(dax, exchange_range, TIMEOUT)
 {
 	remap(_metadata, self, variant, RT_EXCHANGE, ENOTTY);
 }
 
 /* A registration during a break fails with EAGAIN and pins nothing. */
-TEST_F(dax, register_during_break)
+TEST_F_TIMEOUT(dax, register_during_break, TIMEOUT)
 {
 	struct rt_change c = { .fd = self->fd, .op = RT_PUNCH, .size = LEN };
 	struct ibv_async_event ev;
 	struct ibv_mr *mr;
+	long t0;
 	int i;
 
 	ASSERT_EQ(0, rt_change_start(&c));
@@ -224,12 +242,15 @@ TEST_F(dax, register_during_break)
 		ibv_dereg_mr(mr);
 	while (rt_get_event(self->rt.ctx, &ev, 500))
 		ibv_ack_async_event(&ev);
+	EXPECT_EQ(0, rt_change_done(&c));
+	t0 = rt_now_ms();
 	for (i = 0; i < NMR; i++) {
 		ASSERT_EQ(0, ibv_dereg_mr(self->mr[i]));
 		self->mr[i] = NULL;
 	}
 	ASSERT_EQ(0, pthread_join(c.thread, NULL));
 	EXPECT_EQ(0, c.ret);
+	EXPECT_GT(t0 + DEREG_WAKES_MS, c.done_ms);
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
@@ -254,7 +275,7 @@ static void *dereg_thread(void *arg)
  * the ack, so element.mr stays valid until then; and the dereg of an MR
  * whose event was never read drops that event.
  */
-TEST_F(dax, dereg_waits_for_ack)
+TEST_F_TIMEOUT(dax, dereg_waits_for_ack, TIMEOUT)
 {
 	struct rt_change c = { .fd = self->fd, .op = RT_PUNCH, .size = LEN };
 	struct dereg d = { 0 };
@@ -280,16 +301,19 @@ TEST_F(dax, dereg_waits_for_ack)
 	EXPECT_LE(t0, d.done_ms);
 
 	/* The other MR's event was queued by the same break, never read. */
+	EXPECT_EQ(0, rt_change_done(&c));
+	t0 = rt_now_ms();
 	ASSERT_EQ(0, ibv_dereg_mr(self->mr[1 - i]));
 	self->mr[1 - i] = NULL;
 	EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, 500));
 	ASSERT_EQ(0, pthread_join(c.thread, NULL));
 	EXPECT_EQ(0, c.ret);
+	EXPECT_GT(t0 + DEREG_WAKES_MS, c.done_ms);
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
 /* Process exit with MRs still registered leaves no lease and no pin. */
-TEST_F(dax, exit_with_mrs_registered)
+TEST_F_TIMEOUT(dax, exit_with_mrs_registered, TIMEOUT)
 {
 	long t0;
 	pid_t pid;
@@ -324,7 +348,7 @@ TEST_F(dax, exit_with_mrs_registered)
 }
 
 /* The lease needs the rights of any lease: owner or CAP_LEASE (I6). */
-TEST_F(dax, eacces_for_non_owner)
+TEST_F_TIMEOUT(dax, eacces_for_non_owner, TIMEOUT)
 {
 	pid_t pid;
 	int st;
@@ -358,7 +382,7 @@ TEST_F(dax, eacces_for_non_owner)
 }
 
 /* Bad input fails with a clear errno and leaves nothing leased. */
-TEST_F(dax, bad_ranges_leave_nothing)
+TEST_F_TIMEOUT(dax, bad_ranges_leave_nothing, TIMEOUT)
 {
 	struct ibv_mr *mr;
 	char *area;
@@ -398,7 +422,7 @@ TEST_F(dax, bad_ranges_leave_nothing)
  * them costs O(N) in total (I8). The last hundred registrations may not be
  * much slower than the first hundred.
  */
-TEST_F(dax, thousand_mrs_one_lease)
+TEST_F_TIMEOUT(dax, thousand_mrs_one_lease, TIMEOUT)
 {
 	enum { N = 1000, CHUNK = 100 };
 	struct ibv_mr **mrs = calloc(N, sizeof(*mrs));
@@ -436,35 +460,52 @@ struct flipper {
 	pthread_t thread;
 };
 
-/* Map file 0, file 1 and anonymous memory over the range, round robin. */
+/*
+ * Map over the range, round robin: file 0, file 1, anonymous memory, and
+ * the first half of file 0 followed by the second half of file 1 (an MR
+ * registered then spans two files).
+ */
 static void *flip_thread(void *arg)
 {
 	struct flipper *f = arg;
+	size_t half = f->len / 2;
 	unsigned int i = 0;
-	void *p;
+	char *a = f->addr;
 
 	while (!__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST)) {
-		unsigned int k = i++ % 3;	/* 2: anonymous */
+		unsigned int k = i++ % 4;
+		int prot = PROT_READ | PROT_WRITE;
 
-		p = mmap(f->addr, f->len, PROT_READ | PROT_WRITE, MAP_FIXED |
-			 (k == 2 ? MAP_PRIVATE | MAP_ANONYMOUS : MAP_SHARED),
-			 k == 2 ? -1 : f->fd[k], 0);
-		if (p != f->addr)
+		if (k == 2) {
+			if (mmap(a, f->len, prot, MAP_FIXED | MAP_PRIVATE |
+				 MAP_ANONYMOUS, -1, 0) != a)
+				return (void *)1;
+		} else if (k < 2) {
+			if (mmap(a, f->len, prot, MAP_FIXED | MAP_SHARED,
+				 f->fd[k], 0) != a)
+				return (void *)1;
+		} else if (mmap(a, half, prot, MAP_FIXED | MAP_SHARED,
+				f->fd[0], 0) != a ||
+			   mmap(a + half, half, prot, MAP_FIXED | MAP_SHARED,
+				f->fd[1], half) != a + half) {
 			return (void *)1;
+		}
 	}
 	return NULL;
 }
 
 /*
- * Truncate @fd (of @len bytes) while @mr may pin it, deregister @mr on its
- * event, then give the file its size back. 1 if an event came, 0 if none,
- * -1 if the truncate did not complete: pages of the file were pinned with
- * no lease to break.
+ * Truncate @fd (of @len bytes) to 0 while @mr may pin it, deregister @mr
+ * on its event, then give the file its size back. 1 if an event came, 0 if
+ * none, -1 if the truncate did not complete: pages of the file were pinned
+ * with no lease to break. The truncate frees every block of the file, so
+ * it waits for any pinned page even where breaks and waits are limited to
+ * the range a change touches.
  */
 static int truncate_pinned(struct rt *rt, int fd, size_t len,
 			   struct ibv_mr **mr)
 {
-	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = len };
+	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = 0 };
 	struct ibv_async_event ev;
 	long t0 = rt_now_ms();
 	int events = 0;
@@ -497,19 +538,20 @@ static int truncate_pinned(struct rt *rt, int fd, size_t len,
 
 /*
  * I1 with a racing mmap: while one thread keeps replacing the mapping of
- * the range (file A, file B, anonymous memory), registrations either fail
+ * the range (file A, file B, anonymous memory, half A and half B),
+ * registrations either fail
  * with EAGAIN or EOPNOTSUPP or pin pages of a file they hold the lease
  * of. A pin without a lease would leave a truncate of that file waiting
  * forever, since nobody would be told to let go. The range is pinned in
  * several chunks (ib_umem_get() pins 512 pages at a time, each under its
  * own mmap_lock), so the mapping also changes between chunks.
  */
-TEST_F(dax, mapping_flips_during_registration)
+TEST_F_TIMEOUT(dax, mapping_flips_during_registration, TIMEOUT)
 {
 	enum { ROUNDS = 100 };
 	const size_t len = 6 << 20;
 	struct flipper f = { .len = len };
-	int i, j, r, ok = 0, eagain = 0, eopnotsupp = 0, events = 0;
+	int i, j, r, ok = 0, eagain = 0, eopnotsupp = 0, events = 0, both = 0;
 	char path[2][80];
 	struct ibv_mr *mr;
 	void *ret;
@@ -541,6 +583,9 @@ TEST_F(dax, mapping_flips_during_registration)
 			continue;
 		}
 		ok++;
+		/* An MR over pages of both files holds both their leases. */
+		both += rt_longterm_leases(f.fd[0]) == 1 &&
+			rt_longterm_leases(f.fd[1]) == 1;
 		for (j = 0; j < 2; j++) {
 			r = truncate_pinned(&self->rt, f.fd[j], len, &mr);
 			ASSERT_LE(0, r) {
@@ -551,10 +596,17 @@ TEST_F(dax, mapping_flips_during_registration)
 		if (mr)
 			ASSERT_EQ(0, ibv_dereg_mr(mr));
 	}
-	TH_LOG("%d rounds: %d registered (%d on a leased file), %d EAGAIN, %d EOPNOTSUPP",
-	       ROUNDS, ok, events, eagain, eopnotsupp);
-	/* The race ran: DAX registrations happened and were leased. */
+	TH_LOG("%d rounds: %d registered (%d leased file events, %d over both files), %d EAGAIN, %d EOPNOTSUPP",
+	       ROUNDS, ok, events, both, eagain, eopnotsupp);
+	/*
+	 * The race ran, with the outcomes it is about: leased DAX
+	 * registrations, MRs over pages of both files, and registrations
+	 * that saw the mapping change between their chunks (EAGAIN: no
+	 * layout change runs meanwhile, so no break explains it).
+	 */
 	EXPECT_LT(0, events);
+	EXPECT_LT(0, both);
+	EXPECT_LT(0, eagain);
 	for (j = 0; j < 2; j++) {
 		EXPECT_EQ(0, rt_longterm_leases(f.fd[j]));
 		close(f.fd[j]);
@@ -564,7 +616,7 @@ TEST_F(dax, mapping_flips_during_registration)
 }
 
 /* Other long-term pinners still get EOPNOTSUPP on FS-DAX (I1). */
-TEST_F(dax, io_uring_fixed_buffer_still_refused)
+TEST_F_TIMEOUT(dax, io_uring_fixed_buffer_still_refused, TIMEOUT)
 {
 	struct io_uring_params p = { 0 };
 	struct iovec iov = { .iov_base = self->buf, .iov_len = 65536 };

@@ -57,6 +57,7 @@
 #define HOLD_MS		1500		/* a broken lease is kept this long */
 #define SIG_MS		10000		/* limit for a signal to arrive */
 #define DONE_MS		20000		/* limit for a change to finish */
+#define RELEASE_WAKES_MS 3000		/* a release ends the wait within */
 #define CHILD_LIMIT	60		/* s, alarm() of every child */
 #define TIMEOUT		120		/* s, per test */
 
@@ -458,6 +459,10 @@ static void layout_change(struct __test_metadata *_metadata,
 	op_result(_metadata, self, &r);
 	ASSERT_EQ(0, r.err);
 	EXPECT_LE(released, r.done_ns);
+	/* Because of the release, not lease-break-time (BREAK_TIME) later. */
+	EXPECT_GT(released + RELEASE_WAKES_MS * 1000000LL, r.done_ns)
+		TH_LOG("the change took %lld ms after the release",
+		       (r.done_ns - released) / 1000000);
 
 	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
 	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));

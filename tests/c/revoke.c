@@ -171,8 +171,9 @@ static void rdma_fails(struct __test_metadata *_metadata, struct rt *rt,
 
 TEST_F_TIMEOUT(revoke, ignored_event_truncate_completes, TIMEOUT)
 {
-	struct ibv_mr *mrs[64];
-	uint32_t index;
+	uint32_t index, old_lkey;
+	struct ibv_mr *mrs[16];
+	char line[1024], want[16];
 	int i, st;
 
 	reg_dax(_metadata, self, ACCESS);
@@ -207,31 +208,55 @@ TEST_F_TIMEOUT(revoke, ignored_event_truncate_completes, TIMEOUT)
 			break;
 	EXPECT_EQ((int)CHUNK, i);
 
-	/* The keys stay taken until dereg: new MRs get other indexes. */
+	/*
+	 * The keys stay taken until dereg (I4). rxe hands out MR indexes
+	 * cyclically over half a million values, so new MRs would not get
+	 * the old index even if the revoke had freed it: ask the pool. The
+	 * revoked MR is invalid and its index still held for it; the local
+	 * MR is the control of what a live MR shows.
+	 */
+	ASSERT_EQ(1, rt_res_mr(self->mr->lkey, line, sizeof(line)));
+	EXPECT_TRUE(rt_res_has(line, "drv_state", "invalid")) TH_LOG("%s", line);
+	EXPECT_TRUE(rt_res_has(line, "drv_index_held", "1")) TH_LOG("%s", line);
+	snprintf(want, sizeof(want), "%u", self->mr->lkey >> 8);
+	EXPECT_TRUE(rt_res_has(line, "drv_index", want)) TH_LOG("%s", line);
+	ASSERT_EQ(1, rt_res_mr(self->lmr->lkey, line, sizeof(line)));
+	EXPECT_TRUE(rt_res_has(line, "drv_state", "valid")) TH_LOG("%s", line);
+	EXPECT_TRUE(rt_res_has(line, "drv_index_held", "1")) TH_LOG("%s", line);
 	index = self->mr->lkey >> 8;
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < 16; i++) {
 		mrs[i] = ibv_reg_mr(self->rt.pd, self->local, 4096, ACCESS);
 		ASSERT_NE(NULL, mrs[i]);
 		EXPECT_NE(index, mrs[i]->lkey >> 8);
 		EXPECT_NE(index, mrs[i]->rkey >> 8);
 	}
-	for (i = 0; i < 64; i++)
+	for (i = 0; i < 16; i++)
 		ASSERT_EQ(0, ibv_dereg_mr(mrs[i]));
 
+	old_lkey = self->mr->lkey;
 	ASSERT_EQ(0, ibv_dereg_mr(self->mr));
 	self->mr = NULL;
 	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
+	/* Only dereg gives the key back. */
+	EXPECT_EQ(0, rt_res_mr(old_lkey, line, sizeof(line))) TH_LOG("%s", line);
 }
 
-/* A peer QP writing into the DAX MR as fast as it can, whatever happens. */
+/*
+ * A peer QP writing into the DAX MR as fast as it can, whatever happens.
+ * After each failed write it brings the QPs back and writes into an
+ * anonymous MR over the same QP pair (the control): a QP stuck in the
+ * error state, or a failure that is not the revoked MR's, fails the test.
+ */
 struct writer {
 	struct rt *rt;
 	struct ibv_mr *lmr;
-	void *src, *dst;
+	void *src, *dst, *ctl;	/* ctl: in lmr, the control's target */
 	uint32_t rkey;
 	long after_ms;		/* set: count what is posted after this */
 	int stop;
-	long ok, ok_after, failed_after;
+	long ok, ok_after, failed_after, bad_after, ctl_ok, ctl_failed;
+	int bad_status;		/* the first status after @after_ms that is
+				 * not IBV_WC_REM_ACCESS_ERR */
 	pthread_t thread;
 };
 
@@ -252,9 +277,17 @@ static void *writer_thread(void *arg)
 			if (after && posted > after)
 				w->ok_after++;
 		} else {
-			if (after && posted > after)
+			if (after && posted > after) {
 				w->failed_after++;
-			rt_reconnect(w->rt);
+				if (st != IBV_WC_REM_ACCESS_ERR && !w->bad_after++)
+					w->bad_status = st;
+			}
+			if (rt_reconnect(w->rt) ||
+			    rt_rdma(w->rt, 0, IBV_WR_RDMA_WRITE, w->lmr, w->src,
+				    CHUNK, (uintptr_t)w->ctl, w->lmr->rkey))
+				w->ctl_failed++;
+			else
+				w->ctl_ok++;
 		}
 		off = (off + CHUNK) % LEN;
 	}
@@ -290,13 +323,14 @@ static void integrity(struct __test_metadata *_metadata,
 	struct fiemap_extent old[64], *new;
 	struct writer w = {
 		.rt = &self->rt, .lmr = self->lmr, .src = self->local,
-		.dst = self->buf,
+		.dst = self->buf, .ctl = (char *)self->local + CHUNK,
 	};
 	unsigned long long o0, o1, overlap = 0, size;
 	char *pat;
 	struct statvfs sv;
-	int nold, nnew, i, j, fd2, ret;
-	long t0, t1;
+	int nold, nnew, i, j, fd2, ret, sst, rst;
+	long t0, t1, k;
+	unsigned char *rd;
 
 	reg_dax(_metadata, self, ACCESS);
 	w.rkey = self->mr->rkey;
@@ -317,7 +351,6 @@ static void integrity(struct __test_metadata *_metadata,
 		ret = ftruncate(self->fd, 0);
 	t1 = rt_now_ms();
 	ASSERT_EQ(0, ret);
-	__atomic_store_n(&w.after_ms, t1, __ATOMIC_SEQ_CST);
 	EXPECT_GE(t0 + BREAK_S * 1000 + MARGIN_MS, t1);
 	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 
@@ -368,14 +401,56 @@ static void integrity(struct __test_metadata *_metadata,
 			       new[i].fe_length);
 	}
 
-	/* The peer keeps at it for a while. */
-	usleep(1000000);
+	/*
+	 * From now on a write that lands would show in the new file: what
+	 * the peer posts after the fill is what counts. It keeps at it for
+	 * at least a second and 20 writes.
+	 */
+	__atomic_store_n(&w.after_ms, rt_now_ms(), __ATOMIC_SEQ_CST);
+	for (k = 0; k < 100 && (k < 10 ||
+	     __atomic_load_n(&w.failed_after, __ATOMIC_SEQ_CST) < 20); k++)
+		usleep(100000);
 	__atomic_store_n(&w.stop, 1, __ATOMIC_SEQ_CST);
 	ASSERT_EQ(0, pthread_join(w.thread, NULL));
 	EXPECT_EQ(0, w.ok_after);
-	EXPECT_LT(0, w.failed_after);
+	EXPECT_LE(20, w.failed_after);
+	EXPECT_EQ(0, w.bad_after)
+		TH_LOG("%ld write(s) failed with status %d, not REM_ACCESS_ERR",
+		       w.bad_after, w.bad_status);
+	EXPECT_EQ(0, w.ctl_failed);
+	EXPECT_LE(20, w.ctl_ok);
 
-	/* Not one byte of the new file was written through the old MR. */
+	/*
+	 * An RDMA READ through the revoked MR fails and brings nothing back
+	 * (the buffer keeps its 0x5a), at both ends of the MR.
+	 */
+	rd = (unsigned char *)self->local + 2 * CHUNK;
+	for (k = 0; k < 2; k++) {
+		memset(rd, 0x5a, CHUNK);
+		EXPECT_EQ(IBV_WC_REM_ACCESS_ERR,
+			  rt_rdma(&self->rt, 0, IBV_WR_RDMA_READ, self->lmr, rd,
+				  CHUNK, (uintptr_t)self->buf + k * (LEN - CHUNK),
+				  self->mr->rkey));
+		ASSERT_EQ(0, rt_reconnect(&self->rt));
+		for (i = 0; i < (int)CHUNK && rd[i] == 0x5a; i++)
+			;
+		EXPECT_EQ((int)CHUNK, i) TH_LOG("the READ returned data");
+	}
+	/* A RECV posted with the revoked MR's lkey takes no SEND. */
+	ASSERT_EQ(0, rt_send_recv(&self->rt, self->lmr, self->local, CHUNK,
+				  self->mr->lkey, self->buf, &sst, &rst));
+	EXPECT_NE(IBV_WC_SUCCESS, rst);
+	EXPECT_NE(IBV_WC_SUCCESS, sst);
+	ASSERT_EQ(0, rt_reconnect(&self->rt));
+	EXPECT_EQ(IBV_WC_SUCCESS,
+		  rt_rdma(&self->rt, 0, IBV_WR_RDMA_WRITE, self->lmr,
+			  self->local, CHUNK, (uintptr_t)w.ctl,
+			  self->lmr->rkey));
+
+	/*
+	 * Not one byte of the new file was written through the old MR: not
+	 * by the peer's writes, nor by the SEND into the RECV buffer.
+	 */
 	for (i = 0; i < nnew; i++) {
 		for (j = 0; j < nold; j++) {
 			if (!common(&new[i], &old[j], &o0, &o1))
@@ -759,27 +834,7 @@ TEST_F_TIMEOUT(revoke, close_device_with_revoked_mr, TIMEOUT)
  */
 static int rereg_access(struct ibv_mr *mr, int access)
 {
-	struct {
-		struct ib_uverbs_cmd_hdr hdr;
-		struct ib_uverbs_rereg_mr cmd;
-	} req = {
-		.hdr = {
-			.command = IB_USER_VERBS_CMD_REREG_MR,
-			.in_words = sizeof(req) / 4,
-			.out_words = sizeof(struct ib_uverbs_rereg_mr_resp) / 4,
-		},
-		.cmd = {
-			.mr_handle = mr->handle,
-			.flags = IBV_REREG_MR_CHANGE_ACCESS,
-			.access_flags = access,
-		},
-	};
-	struct ib_uverbs_rereg_mr_resp resp;
-
-	req.cmd.response = (uintptr_t)&resp;
-	if (write(mr->context->cmd_fd, &req, sizeof(req)) != sizeof(req))
-		return -errno;
-	return 0;
+	return rt_rereg(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL, 0, access);
 }
 
 /* rereg_mr works before the revoke and fails with EINVAL after it. */

@@ -19,6 +19,8 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
+#include <rdma/ib_user_verbs.h>
+
 #include "rdmatest.h"
 
 #define RT_DEPTH	16
@@ -508,4 +510,105 @@ int rt_extents(int fd, struct fiemap_extent *ext, int max)
 		memcpy(ext, fm->fm_extents, n * sizeof(*ext));
 	free(fm);
 	return n;
+}
+
+int rt_send_recv(struct rt *rt, struct ibv_mr *smr, void *saddr, size_t len,
+		 uint32_t rlkey, void *raddr, int *send_st, int *recv_st)
+{
+	struct ibv_sge ssge = {
+		.addr = (uintptr_t)saddr, .length = len, .lkey = smr->lkey,
+	}, rsge = {
+		.addr = (uintptr_t)raddr, .length = len, .lkey = rlkey,
+	};
+	struct ibv_recv_wr rwr = {
+		.wr_id = 2, .sg_list = &rsge, .num_sge = 1,
+	}, *rbad;
+	struct ibv_send_wr swr = {
+		.wr_id = 1, .sg_list = &ssge, .num_sge = 1,
+		.opcode = IBV_WR_SEND, .send_flags = IBV_SEND_SIGNALED,
+	}, *sbad;
+	long deadline = rt_now_ms() + RT_WAIT_MS;
+	struct ibv_wc wc;
+	int n;
+
+	*send_st = *recv_st = -ETIMEDOUT;
+	if (ibv_post_recv(rt->qp[1], &rwr, &rbad) ||
+	    ibv_post_send(rt->qp[0], &swr, &sbad))
+		return -EIO;
+	while ((*send_st == -ETIMEDOUT || *recv_st == -ETIMEDOUT) &&
+	       rt_now_ms() < deadline) {
+		n = ibv_poll_cq(rt->cq, 1, &wc);
+		if (n < 0)
+			return -EIO;
+		if (n == 1 && wc.wr_id == 1)
+			*send_st = wc.status;
+		else if (n == 1 && wc.wr_id == 2)
+			*recv_st = wc.status;
+	}
+	return *send_st == -ETIMEDOUT || *recv_st == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+int rt_res_mr(uint32_t lkey, char *line, size_t len)
+{
+	char key[32], buf[1024];
+	int found = 0;
+	size_t k;
+	FILE *p;
+
+	snprintf(key, sizeof(key), " lkey 0x%x ", lkey);
+	p = popen("rdma -dd res show mr 2>&1", "r");
+	if (!p)
+		return -1;
+	while (fgets(buf, sizeof(buf), p)) {
+		k = strlen(buf);
+		if (k && buf[k - 1] == '\n')
+			buf[--k] = 0;
+		/* One MR a line; a key matches whole, never a prefix. */
+		strncat(buf, " ", sizeof(buf) - k - 1);
+		if (!found && strstr(buf, key)) {
+			snprintf(line, len, "%s", buf);
+			found = 1;
+		}
+	}
+	return pclose(p) == 0 ? found : -1;
+}
+
+bool rt_res_has(const char *line, const char *name, const char *value)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), " %s %s ", name, value);
+	return strstr(line, want) != NULL;
+}
+
+int rt_rereg(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr,
+	     size_t len, int access)
+{
+	struct {
+		struct ib_uverbs_cmd_hdr hdr;
+		struct ib_uverbs_rereg_mr cmd;
+	} req = {
+		.hdr = {
+			.command = IB_USER_VERBS_CMD_REREG_MR,
+			.in_words = sizeof(req) / 4,
+			.out_words = sizeof(struct ib_uverbs_rereg_mr_resp) / 4,
+		},
+		.cmd = {
+			.mr_handle = mr->handle,
+			.flags = flags,
+			.start = (uintptr_t)addr,
+			.length = len,
+			.hca_va = (uintptr_t)addr,
+			.pd_handle = pd ? pd->handle : 0,
+			.access_flags = access,
+		},
+	};
+	struct ib_uverbs_rereg_mr_resp resp;
+
+	req.cmd.response = (uintptr_t)&resp;
+	if (write(mr->context->cmd_fd, &req, sizeof(req)) != sizeof(req))
+		return -errno;
+	if (flags & IBV_REREG_MR_CHANGE_PD)
+		mr->pd = pd;
+	return 0;
 }

@@ -60,6 +60,31 @@ int rt_post_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
 		 struct ibv_mr *lmr, void *laddr, size_t len,
 		 uint64_t raddr, uint32_t rkey, uint64_t wr_id);
 
+/*
+ * Post a RECV of @len bytes at @raddr with the lkey @rlkey on rt->qp[1],
+ * and a SEND of @len bytes at @saddr of @smr on rt->qp[0]; wait for both
+ * completions: their statuses in *@send_st and *@recv_st. 0, or -errno if
+ * one could not be posted or did not complete within a few seconds.
+ */
+int rt_send_recv(struct rt *rt, struct ibv_mr *smr, void *saddr, size_t len,
+		 uint32_t rlkey, void *raddr, int *send_st, int *recv_st);
+
+/*
+ * The line "rdma -dd res show mr" prints for the MR with @lkey, with a
+ * space after it: 1 (copied to @line), 0 if no MR has that lkey, -1 if
+ * the tool failed. rt_res_has() looks for "NAME VALUE" in it, whole.
+ */
+int rt_res_mr(uint32_t lkey, char *line, size_t len);
+bool rt_res_has(const char *line, const char *name, const char *value);
+
+/*
+ * rereg_mr through the uverbs write command (rxe's provider has no
+ * ibv_rereg_mr): @flags IBV_REREG_MR_CHANGE_*, with the new @pd, range
+ * @addr/@len (iova = @addr) and @access as they apply. 0 or -errno.
+ */
+int rt_rereg(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr,
+	     size_t len, int access);
+
 /* Bring both QPs back to RTS after an error completion. 0 or -errno. */
 int rt_reconnect(struct rt *rt);
 

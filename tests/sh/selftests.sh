@@ -15,10 +15,13 @@ case $(uname -r) in
 esac
 bin=${FSDAX_SELFTESTS:-$top/build/selftests/$side}
 n=0 failed=0
+# emit ST NAME: one TAP result. A failure that stock 6.12 shares (see
+# known_fail) is an expected failure: "not ok ... # TODO", which
+# scripts/report.sh counts on its own, neither passed nor failed.
 emit() {
 	n=$((n + 1))
 	if [ "$1" != ok ] && known_fail "$2"; then
-		echo "ok $n $2 (fails the same way on stock 6.12: $why)"
+		echo "not ok $n $2 # TODO expected failure, as on stock 6.12: $why"
 		return
 	fi
 	echo "$1 $n $2"
@@ -27,21 +30,47 @@ emit() {
 
 # Upstream expectations that 6.12 itself does not meet: the stock kernel
 # fails these exactly so (make test-full shows it; there SELFTESTS_KNOWN=0
-# reports them raw). Only that failure is accepted; a pass would be news
-# too, for the DAX cases a bug: a long-term pin of FS-DAX without a lease.
+# reports them raw). Each is expected exactly as often as the table says,
+# with exactly that message: one that passes, fails differently or does not
+# run any more fails the suite (a pass would be news, for the DAX cases a
+# bug: a long-term pin of FS-DAX without a lease).
+#   COUNT|NAME PATTERN|WHY
+known=(
+	"4|gup_longterm in /mnt/ext4:*with local tmpfile: PIN_LONGTERM_TEST_START failed|FS-DAX refuses FOLL_LONGTERM with EOPNOTSUPP, the selftest expects EFAULT"
+	"4|gup_longterm in /mnt/xfs:*with local tmpfile: PIN_LONGTERM_TEST_START failed|FS-DAX refuses FOLL_LONGTERM with EOPNOTSUPP, the selftest expects EFAULT"
+	"1|ofdlocks: exited 255 after 0 result(s)|its two F_OFD_GETLK answers differ under memcmp()"
+)
+declare -A seen_known
 known_fail() {
+	local k count pat
 	[ "${SELFTESTS_KNOWN:-1}" = 1 ] || return 1
-	case $1 in
-	"gup_longterm in /mnt/ext4:"*"with local tmpfile: PIN_LONGTERM_TEST_START failed" | \
-		"gup_longterm in /mnt/xfs:"*"with local tmpfile: PIN_LONGTERM_TEST_START failed")
-		why="FS-DAX refuses FOLL_LONGTERM with EOPNOTSUPP, the selftest expects EFAULT"
-		;;
-	"ofdlocks: exited 255 after 0 result(s)")
-		grep -q '^# \[FAIL\] F_UNLCK test returns' "$log" || return 1
-		why="its two F_OFD_GETLK answers differ under memcmp()"
-		;;
-	*) return 1 ;;
-	esac
+	for k in "${known[@]}"; do
+		count=${k%%|*} pat=${k#*|} why=${pat#*|} pat=${pat%%|*}
+		# shellcheck disable=SC2053
+		[[ $1 == $pat ]] || continue
+		# ofdlocks exits 255 for other failures too: only this one.
+		if [ "${1%%:*}" = ofdlocks ]; then
+			grep -q '^# \[FAIL\] F_UNLCK test returns' "$log" || return 1
+		fi
+		seen_known[$pat]=$((${seen_known[$pat]:-0} + 1))
+		return 0
+	done
+	return 1
+}
+
+# At the end: every expected failure seen exactly as often as expected.
+check_known() {
+	local k count pat got
+	[ "${SELFTESTS_KNOWN:-1}" = 1 ] || return
+	for k in "${known[@]}"; do
+		count=${k%%|*} pat=${k#*|} pat=${pat%%|*}
+		got=${seen_known[$pat]:-0}
+		if [ "$got" = "$count" ]; then
+			emit ok "expected failures \"$pat\": $got, as on stock"
+		else
+			emit "not ok" "expected failures \"$pat\": $got, stock has $count (fixed, changed or not run: update the table)"
+		fi
+	done
 }
 
 # ksft LABEL CMD...: run a kselftest program and re-emit each of its results
@@ -64,6 +93,10 @@ ksft() {
 			"#"*) rest="${ctx%:} $rest" ;;
 			*) rest="$ctx $rest" ;;
 			esac
+			# A skip is a check that did not run: it fails.
+			case $rest in
+			*"# SKIP"*) st="not ok" rest=${rest/"# SKIP"/skipped:} ;;
+			esac
 			seen=$((seen + 1))
 			emit "$st" "$label:$rest"
 			;;
@@ -71,7 +104,9 @@ ksft() {
 	done <"$log"
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
 		emit "not ok" "$label: timed out"
-	elif [ $seen = 0 ] || { [ $rc != 0 ] && [ $rc != 4 ] && ! grep -q '^not ok' "$log"; }; then
+	elif [ $rc = 4 ]; then
+		emit "not ok" "$label: exited 4 (KSFT_SKIP): it skipped what it tests"
+	elif [ $seen = 0 ] || { [ $rc != 0 ] && ! grep -q '^not ok' "$log"; }; then
 		emit "not ok" "$label: exited $rc after $seen result(s)"
 	fi
 	# The program's own output, for the log (kselftest lines start with #).
@@ -80,7 +115,7 @@ ksft() {
 }
 
 [ -x "$bin/gup_test" ] || { echo "not ok 1 selftests: no binaries in $bin"; echo "1..1"; exit 1; }
-[ -e /sys/kernel/debug/gup_test ] || echo "# /sys/kernel/debug/gup_test missing (CONFIG_GUP_TEST?)"
+[ -e /sys/kernel/debug/gup_test ] || emit "not ok" "selftests: /sys/kernel/debug/gup_test missing (CONFIG_GUP_TEST, debugfs)"
 
 # run_vmtests.sh's default gup_test calls (anonymous /dev/zero mapping).
 ksft "gup_test -u" "$bin/gup_test" -u
@@ -104,5 +139,6 @@ for dir in /mnt/ext4 /mnt/xfs /mnt/nodax /tmp; do
 done
 
 cd /tmp && ksft "ofdlocks" "$bin/ofdlocks"
+check_known
 echo "1..$n"
 exit $failed
