@@ -1,11 +1,13 @@
 #!/bin/bash
 # Set the two guest runs of `make test-full` side by side (tests/vm/full.sh
 # wrote them): a table per part, the differences, and the closing
-#   N passed, N failed[, N expected failures]
-# A result counts as failed when ours fails, skips or is missing, wherever
-# stock stands: a test failing on both kernels is a failure too, unless it
-# is an expected failure ("not ok ... # TODO", tests/sh/selftests.sh's
-# table of stock 6.12's own failures) on both sides. Each dmesg problem is
+#   N passed, N failed, N skipped on both kernels (not passed), N expected ...
+# A result counts as failed when ours fails or is missing, wherever stock
+# stands: a test failing on both kernels is a failure too, unless it is an
+# expected failure ("not ok ... # TODO", tests/sh/selftests.sh's table of
+# stock 6.12's own failures) on both sides. A skip is never a pass: one
+# that stock does not share fails, one it shares (hardware this guest
+# does not have) is counted on its own. Each dmesg problem is
 # a result of its own, so a warning stock shares cannot hide a new one.
 # A name seen twice in a part is two results (NAME, NAME [2]): a later
 # line does not overwrite an earlier one.
@@ -93,6 +95,7 @@ awk -F'\t' -v guest_o="$([ -f "$ours/failure" ] || [ ! -f "$ours/side" ] && echo
 			else if (o == "xfail") why = "expected failure in ours, stock: " (s == "" ? "not run" : s)
 			else if (o == "xpass") why = "an expected failure passes in ours: update the table"
 			else if (o == "") why = "missing in ours, stock: " s
+			else if (o == "skip" && s == "skip") bothskip++
 			else if (o == "skip") why = "skipped in ours, stock: " (s == "" ? "not run" : s)
 			else if (o == "fail" && s == "fail") why = "fails in ours and on stock"
 			else why = "fails in ours, stock: " (s == "" ? "not run" : s)
@@ -110,8 +113,7 @@ awk -F'\t' -v guest_o="$([ -f "$ours/failure" ] || [ ! -f "$ours/side" ] && echo
 		for (j = 1; j <= no; j++) { gsub(/\t/, ": ", only[j]); print "# only in ours: " only[j] }
 		if (guest_o) { print "FAILURE the guest run of ours did not finish"; nf++ }
 		if (guest_s) { print "FAILURE the guest run of stock did not finish"; nf++ }
-		if (xfail) print "# " xfail " expected failure(s), the same on both kernels"
-		printf "%d passed, %d failed\n", pass, nf
+		printf "%d passed, %d failed, %d skipped on both kernels (not passed), %d expected failures on both\n", pass, nf, bothskip, xfail
 		exit nf > 0
 	}' "$recs"
 rc=$?
