@@ -77,6 +77,7 @@ demo: setup
 
 test: setup
 	@FSDAX_TESTS="$(ONLY)" tests/vm/run-vm.sh $(BZIMAGE) test $(VM_TIMEOUT)
+	@[ -n "$(ONLY)" ] || $(S)/host-checks.sh $(BZIMAGE)
 	@$(S)/report.sh
 
 # The peers' tests (perftest, rdma-core's tests/, kernel selftests), all of

@@ -22,7 +22,7 @@ trap 'rm -f "$recs"' EXIT
 # records SIDE DIR: "side<TAB>part<TAB>name<TAB>pass|skip|fail" lines.
 records() {
 	local side=$1 dir=$2 part f
-	for part in perftest selftests dmesg; do
+	for part in perftest fio selftests dmesg; do
 		f=$dir/$part.tap
 		[ -f "$f" ] || continue
 		# gup_test names its ioctl status in the message: not part of the name.
@@ -39,7 +39,7 @@ records() {
 					$0 = substr($0, 1, RSTART - 1)
 				}
 				gsub(/status -?[0-9]+/, "status N")
-				# perftest names what a stock kernel is expected to do.
+				# perftest and fio name what a stock kernel is expected to do.
 				sub(/ \(stock kernel: [^)]*\)$/, "")
 				print side "\t" part "\t" $0 "\t" st
 			}' "$f"
@@ -83,7 +83,7 @@ awk -F'\t' -v guest_o="$([ -f "$ours/failure" ] || [ ! -f "$ours/side" ] && echo
 			cnt[side, p, "xfail"])
 	}
 	END {
-		split("perftest selftests rdma-core dmesg", plist, " ")
+		split("perftest fio selftests rdma-core dmesg", plist, " ")
 		printf "%-10s  %-24s  %-24s  %s\n", "part", "ours pass/skip/fail/xf", "stock pass/skip/fail/xf", "failures"
 		for (i = 1; i <= n; i++) {
 			split(order[i], kp, "\t")

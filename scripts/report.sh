@@ -6,17 +6,20 @@ set -uo pipefail
 
 out=${1:-$BUILD/vm}	# the guest's output directory
 tap=$out/results.tap
+host=$out/host.tap	# scripts/host-checks.sh, when it ran
 pass=0 fail=0 skip=0 xfail=0 xpass=0
 [ -f "$tap" ] && cat "$tap"
+[ -f "$tap" ] && [ -f "$host" ] && cat "$host"
+all() { cat "$tap" 2>/dev/null; cat "$host" 2>/dev/null; }
 if [ -f "$tap" ]; then
-	pass=$(grep -Ec '^ok [0-9]+ ' "$tap" | tr -d ' ')
-	skip=$(grep -Ec '^ok [0-9]+ .*# *SKIP' "$tap" | tr -d ' ')
-	fail=$(grep -Ec '^not ok [0-9]+ ' "$tap" | tr -d ' ')
+	pass=$(all | grep -Ec '^ok [0-9]+ ' | tr -d ' ')
+	skip=$(all | grep -Ec '^ok [0-9]+ .*# *SKIP' | tr -d ' ')
+	fail=$(all | grep -Ec '^not ok [0-9]+ ' | tr -d ' ')
 	# "not ok ... # TODO": a failure stock 6.12 shares, expected
 	# (tests/sh/selftests.sh checks that each is still there, unchanged);
 	# "ok ... # TODO" would be one that passes: that is news, it fails.
-	xfail=$(grep -Ec '^not ok [0-9]+ .*# *TODO' "$tap" | tr -d ' ')
-	xpass=$(grep -Ec '^ok [0-9]+ .*# *TODO' "$tap" | tr -d ' ')
+	xfail=$(all | grep -Ec '^not ok [0-9]+ .*# *TODO' | tr -d ' ')
+	xpass=$(all | grep -Ec '^ok [0-9]+ .*# *TODO' | tr -d ' ')
 	pass=$((pass - skip - xpass))
 	fail=$((fail - xfail + xpass))
 fi

@@ -336,32 +336,6 @@ TEST_F_TIMEOUT(corner, event_reader_races_dereg, TIMEOUT)
 	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
 }
 
-/* Post a type 2 bind of @mw over @len bytes of @mr on qp[1]: its status. */
-static int bind_type2(struct rt *rt, struct ibv_mw *mw, struct ibv_mr *mr,
-		      void *addr, size_t len, uint32_t rkey)
-{
-	struct ibv_send_wr wr = {
-		.wr_id = 7, .opcode = IBV_WR_BIND_MW,
-		.send_flags = IBV_SEND_SIGNALED,
-	}, *bad;
-	long deadline = rt_now_ms() + 5000;
-	struct ibv_wc wc;
-	int n;
-
-	wr.bind_mw.mw = mw;
-	wr.bind_mw.rkey = rkey;
-	wr.bind_mw.bind_info.mr = mr;
-	wr.bind_mw.bind_info.addr = (uintptr_t)addr;
-	wr.bind_mw.bind_info.length = len;
-	wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE |
-					       IBV_ACCESS_REMOTE_READ;
-	if (ibv_post_send(rt->qp[1], &wr, &bad))
-		return -EIO;
-	while ((n = ibv_poll_cq(rt->cq, 1, &wc)) == 0 && rt_now_ms() < deadline)
-		;
-	return n == 1 ? (int)wc.status : -ETIMEDOUT;
-}
-
 /*
  * A type 2 window bound to an MR that is revoked: the window's rkey fails
  * for the peer afterwards, and no new window binds to the revoked MR.
@@ -381,7 +355,7 @@ TEST_F_TIMEOUT(corner, mw_type2_bound_to_revoked_mr, TIMEOUT)
 	mw2 = ibv_alloc_mw(self->rt.pd, IBV_MW_TYPE_2);
 	ASSERT_NE(NULL, mw2);
 	rkey = ibv_inc_rkey(mw->rkey);
-	ASSERT_EQ(IBV_WC_SUCCESS, bind_type2(&self->rt, mw, mr, self->buf,
+	ASSERT_EQ(IBV_WC_SUCCESS, rt_bind_type2(&self->rt, mw, mr, self->buf,
 					     LEN, rkey));
 	rt_fill(self->local, CHUNK, 3);
 	ASSERT_EQ(IBV_WC_SUCCESS,
@@ -403,7 +377,7 @@ TEST_F_TIMEOUT(corner, mw_type2_bound_to_revoked_mr, TIMEOUT)
 		  rt_rdma(&self->rt, 0, IBV_WR_RDMA_READ, self->lmr,
 			  self->local, CHUNK, (uintptr_t)self->buf, rkey));
 	ASSERT_EQ(0, rt_reconnect(&self->rt));
-	EXPECT_NE(IBV_WC_SUCCESS, bind_type2(&self->rt, mw2, mr, self->buf,
+	EXPECT_NE(IBV_WC_SUCCESS, rt_bind_type2(&self->rt, mw2, mr, self->buf,
 					     LEN, ibv_inc_rkey(mw2->rkey)));
 	ASSERT_EQ(0, rt_reconnect(&self->rt));
 

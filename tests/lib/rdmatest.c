@@ -56,6 +56,11 @@ static int qp_to_rts(struct rt *rt, struct ibv_qp *qp, uint32_t dest)
 	};
 	int ret;
 
+	/* The responder checks the QP's flush rights, then the MR's. */
+	if (rt->flush)
+		a.qp_access_flags |= IBV_ACCESS_FLUSH_GLOBAL |
+				     IBV_ACCESS_FLUSH_PERSISTENT;
+
 	ret = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
 			    IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
 	if (ret)
@@ -116,7 +121,7 @@ int rt_open(struct rt *rt)
 	return rt_open_opts(rt, 0, 0);
 }
 
-int rt_open_opts(struct rt *rt, int depth, int rd_atomic)
+static int open_rt(struct rt *rt, int depth, int rd_atomic, bool flush)
 {
 	struct ibv_qp_init_attr qa = {
 		.qp_type = IBV_QPT_RC,
@@ -130,6 +135,7 @@ int rt_open_opts(struct rt *rt, int depth, int rd_atomic)
 	qa.cap.max_send_wr = depth;
 	qa.cap.max_recv_wr = depth;
 	memset(rt, 0, sizeof(*rt));
+	rt->flush = flush;
 	rt->rd_atomic = rd_atomic ? rd_atomic : 1;
 	list = ibv_get_device_list(&n);
 	if (!list)
@@ -151,11 +157,61 @@ int rt_open_opts(struct rt *rt, int depth, int rd_atomic)
 	qa.send_cq = rt->cq;
 	qa.recv_cq = rt->cq;
 	for (i = 0; i < 2; i++) {
-		rt->qp[i] = ibv_create_qp(rt->pd, &qa);
+		if (rt->flush) {
+			struct ibv_qp_init_attr_ex qx = {
+				.qp_type = qa.qp_type, .cap = qa.cap,
+				.send_cq = rt->cq, .recv_cq = rt->cq,
+				.pd = rt->pd,
+				.comp_mask = IBV_QP_INIT_ATTR_PD |
+					     IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+				.send_ops_flags = IBV_QP_EX_WITH_FLUSH |
+						  IBV_QP_EX_WITH_RDMA_WRITE,
+			};
+
+			rt->qp[i] = ibv_create_qp_ex(rt->ctx, &qx);
+		} else {
+			rt->qp[i] = ibv_create_qp(rt->pd, &qa);
+		}
 		if (!rt->qp[i])
 			return -errno;
 	}
 	return rt_reconnect(rt);
+}
+
+int rt_open_opts(struct rt *rt, int depth, int rd_atomic)
+{
+	return open_rt(rt, depth, rd_atomic, false);
+}
+
+int rt_open_flush(struct rt *rt)
+{
+	return open_rt(rt, 0, 0, true);
+}
+
+int rt_flush(struct rt *rt, int qp, uint64_t raddr, uint32_t rkey,
+	     size_t len, uint8_t type, uint8_t level)
+{
+	long deadline = rt_now_ms() + RT_WAIT_MS;
+	struct ibv_qp_ex *qpx = ibv_qp_to_qp_ex(rt->qp[qp]);
+	struct ibv_wc wc;
+	int n;
+
+	if (!rt->flush || !qpx)
+		return -EINVAL;
+	ibv_wr_start(qpx);
+	qpx->wr_id = 0xf1u;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_flush(qpx, rkey, raddr, len, type, level);
+	if (ibv_wr_complete(qpx))
+		return -EIO;
+	do {
+		n = ibv_poll_cq(rt->cq, 1, &wc);
+		if (n < 0)
+			return -EIO;
+		if (n == 1)
+			return wc.status;
+	} while (rt_now_ms() < deadline);
+	return -ETIMEDOUT;
 }
 
 void rt_close(struct rt *rt)
@@ -611,4 +667,29 @@ int rt_rereg(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr,
 	if (flags & IBV_REREG_MR_CHANGE_PD)
 		mr->pd = pd;
 	return 0;
+}
+
+int rt_bind_type2(struct rt *rt, struct ibv_mw *mw, struct ibv_mr *mr,
+		      void *addr, size_t len, uint32_t rkey)
+{
+	struct ibv_send_wr wr = {
+		.wr_id = 7, .opcode = IBV_WR_BIND_MW,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	long deadline = rt_now_ms() + 5000;
+	struct ibv_wc wc;
+	int n;
+
+	wr.bind_mw.mw = mw;
+	wr.bind_mw.rkey = rkey;
+	wr.bind_mw.bind_info.mr = mr;
+	wr.bind_mw.bind_info.addr = (uintptr_t)addr;
+	wr.bind_mw.bind_info.length = len;
+	wr.bind_mw.bind_info.mw_access_flags = IBV_ACCESS_REMOTE_WRITE |
+					       IBV_ACCESS_REMOTE_READ;
+	if (ibv_post_send(rt->qp[1], &wr, &bad))
+		return -EIO;
+	while ((n = ibv_poll_cq(rt->cq, 1, &wc)) == 0 && rt_now_ms() < deadline)
+		;
+	return n == 1 ? (int)wc.status : -ETIMEDOUT;
 }

@@ -28,6 +28,7 @@ struct rt {
 	struct ibv_qp *qp[2];	/* qp[0] <-> qp[1], RC, connected */
 	int gid_index;
 	int rd_atomic;		/* RDMA READs in flight per QP */
+	bool flush;		/* QPs can post IBV_WR_FLUSH (rt_open_flush) */
 };
 
 /* Open rxe0, allocate a PD and CQ and connect two RC QPs. 0 or -errno. */
@@ -40,6 +41,18 @@ int rt_open(struct rt *rt);
  */
 int rt_open_opts(struct rt *rt, int depth, int rd_atomic);
 void rt_close(struct rt *rt);
+
+/* rt_open() with QPs that can also post IBV_WR_FLUSH. 0 or -errno. */
+int rt_open_flush(struct rt *rt);
+
+/*
+ * IBV_WR_FLUSH of @len bytes at @raddr/@rkey, placement @type
+ * (IBV_FLUSH_GLOBAL, IBV_FLUSH_PERSISTENT), @level IBV_FLUSH_RANGE or
+ * IBV_FLUSH_MR, on rt->qp[@qp] of an rt_open_flush() rt: the completion's
+ * status, or -errno.
+ */
+int rt_flush(struct rt *rt, int qp, uint64_t raddr, uint32_t rkey,
+	     size_t len, uint8_t type, uint8_t level);
 
 /*
  * Post one signaled work request of @opcode (IBV_WR_RDMA_WRITE or
@@ -84,6 +97,13 @@ bool rt_res_has(const char *line, const char *name, const char *value);
  */
 int rt_rereg(struct ibv_mr *mr, int flags, struct ibv_pd *pd, void *addr,
 	     size_t len, int access);
+
+/*
+ * Post a type 2 bind of @mw (new rkey @rkey) over @len bytes at @addr of
+ * @mr on qp[1], remote read and write: its completion status, or -errno.
+ */
+int rt_bind_type2(struct rt *rt, struct ibv_mw *mw, struct ibv_mr *mr,
+		  void *addr, size_t len, uint32_t rkey);
 
 /* Bring both QPs back to RTS after an error completion. 0 or -errno. */
 int rt_reconnect(struct rt *rt);

@@ -5,7 +5,8 @@
 # Our kernel (-fsdax-rdma) runs with our rdma-core, the stock kernel with
 # the pristine rdma-core 56.1 (build/rdma-core-stock/build). Writes:
 #   side                 ours | stock
-#   perftest.tap, selftests.tap   TAP of tests/sh/perftest.sh, selftests.sh
+#   perftest.tap, fio.tap, selftests.tap   TAP of tests/sh/perftest.sh,
+#                        fio.sh, selftests.sh
 #   rdma-core.tsv        rdma-core's tests/, one line per test (suite.py)
 #   dmesg.tap            the dmesg check of tests/run-tests.sh
 #   times.txt, log-*.txt seconds per part, the parts' own output
@@ -37,6 +38,8 @@ part perftest bash "$top/tests/sh/perftest.sh"
 grep -E '^(not )?ok ' "$out/log-perftest.txt" >"$out/perftest.tap"
 # The failures stock 6.12 itself has are "not ok ... # TODO" on both
 # sides (selftests.sh's table); compare.sh fails on any other.
+part fio bash "$top/tests/sh/fio.sh"
+grep -E '^(not )?ok ' "$out/log-fio.txt" >"$out/fio.tap"
 part selftests bash "$top/tests/sh/selftests.sh"
 grep -E '^(not )?ok ' "$out/log-selftests.txt" >"$out/selftests.tap"
 # A test that hangs under TCG costs its limit on both sides; the limit is

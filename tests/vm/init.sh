@@ -2,6 +2,7 @@
 # PID 1 of the test guest. The root is the host's / (read-only 9p); this
 # sets up what the tests need and runs FSDAX_MODE:
 #   /tmp, /run, /mnt  tmpfs
+#   /dev/pmem0..2     fsdax namespaces on the nvdimms (ACPI NFIT)
 #   /mnt/ext4         ext4 -o dax on /dev/pmem0
 #   /mnt/xfs          xfs -o dax on /dev/pmem1
 #   /mnt/ext2         ext2 -o dax on /dev/pmem2 (FS-DAX without FL_LONGTERM
@@ -20,6 +21,14 @@ mount -t tmpfs shm /dev/shm
 for d in /tmp /run /mnt; do mount -t tmpfs tmpfs $d; done
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+# A clone under /tmp, /run or /mnt is hidden by the tmpfs just mounted
+# there: the host shares it again, read-only as the root, at the same path
+# (rdma-core's in-place build has that path compiled in).
+if ! [ -f "$FSDAX_TOP/tests/vm/init.sh" ]; then
+	mkdir -p "$FSDAX_TOP"
+	mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose fsdaxtop "$FSDAX_TOP"
+fi
+mkdir -p "$FSDAX_OUT"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 fsdaxout "$FSDAX_OUT"
 
 out=$FSDAX_OUT
@@ -40,12 +49,18 @@ ip addr add 192.0.2.1/24 dev veth0 && ip addr add 192.0.2.2/24 dev veth1 || fail
 ip link set veth0 up && ip link set veth1 up || fail "veth up"
 rdma link add rxe0 type rxe netdev veth0 || fail "rdma link add rxe0"
 
+# The nvdimms come up as raw namespaces, without struct pages: make each
+# an fsdax namespace (/dev/pmemN) with its struct pages in RAM.
+for i in 0 1 2; do
+	ndctl create-namespace -f -e namespace$i.0 -m fsdax --map=mem \
+		>>"$out/setup.log" 2>&1 || fail "ndctl create-namespace namespace$i.0"
+done
 mkdir -p /mnt/ext4 /mnt/xfs /mnt/ext2 /mnt/nodax
 [ -b /dev/pmem0 ] && [ -b /dev/pmem1 ] && [ -b /dev/pmem2 ] ||
 	fail "no /dev/pmem0, /dev/pmem1 and /dev/pmem2"
 mkfs.ext4 -q -F -b 4096 /dev/pmem0 >/dev/null 2>&1 || fail "mkfs.ext4 pmem0"
 mount -o dax /dev/pmem0 /mnt/ext4 || fail "mount -o dax ext4"
-mkfs.xfs -q -f /dev/pmem1 >/dev/null 2>&1 || fail "mkfs.xfs pmem1"
+mkfs.xfs -q -f /dev/pmem1 >/dev/null 2>&1 || { [ "$FSDAX_MODE" = script ] || fail "mkfs.xfs pmem1"; }
 # Debian 12's mkfs.xfs (6.1) predates exchange-range (-i exchange=1 came
 # with xfsprogs 6.10): set its feature bit on the new file system, as
 # newer xfs_admin -O exchange=1 does, so XFS_IOC_EXCHANGE_RANGE is tested.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Boot the guest kernel under QEMU with the host's / read-only over
-# virtio-9p, three emulated pmem ranges (pmem0 ext4 and pmem1 xfs, 1 GiB
-# each; pmem2 ext2, 256 MiB) and no network, and run MODE in it:
+# virtio-9p, three 1 GiB nvdimms (pmem0 ext4, pmem1 xfs, pmem2 ext2) and
+# no network, and run MODE in it:
 #   run-vm.sh KERNEL MODE [TIMEOUT]
 #   MODE: test | demo | bench | full | shell | script:/abs/path/to/script.sh
 # FSDAX_VM_OUT=DIR puts the output somewhere else than build/vm.
@@ -13,6 +13,11 @@ set -euo pipefail
 kernel=$1 mode=$2 limit=${3:-2400}
 out=${FSDAX_VM_OUT:-$BUILD/vm}	# another directory lets runs go side by side
 [ -f "$kernel" ] || die "no guest kernel at $kernel (run make kernel)"
+# The guest learns the clone's path from its kernel command line, which
+# splits at blanks and quotes.
+case $TOP$out in
+*[[:space:]\"\']*) die "the clone's path '$TOP' (or FSDAX_VM_OUT) has a blank or a quote, which the guest's kernel command line cannot carry: clone it to a path without one" ;;
+esac
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -37,21 +42,38 @@ if [ "$accel" != kvm ] && grep -qw tsc_known_freq /proc/cpuinfo; then
 	[ -n "$khz" ] && cmdline+=" tsc_early_khz=$khz"
 fi
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
-cmdline+=" init=$TOP/tests/vm/init.sh memmap=1G!4G memmap=1G!6G memmap=256M!7G"
+cmdline+=" init=$TOP/tests/vm/init.sh"
 cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4 tsc=reliable"
 cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 [ "${mode#script:}" != "$mode" ] && cmdline+=" FSDAX_SCRIPT=${mode#script:}"
 # make test ONLY="a b": only those tests (comma-separated on the command line)
 [ -n "${FSDAX_TESTS:-}" ] && cmdline+=" FSDAX_TESTS=$(echo $FSDAX_TESTS | tr ' ' ,)"
 
+# Persistent memory: QEMU nvdimm devices, which ACPI NFIT describes to the
+# guest as real persistent memory (legacy memmap= pmem is not, and rxe
+# refuses IBV_ACCESS_FLUSH_PERSISTENT on it). The guest's init makes each
+# an fsdax namespace: pmem0 (ext4), pmem1 (xfs), pmem2 (ext2). They are
+# the same size because the regions' numbers do not follow the devices'
+# order.
+pmem=()
+i=0
+for size in 1G 1G 1G; do
+	pmem+=(-object "memory-backend-ram,id=pm$i,size=$size"
+		-device "nvdimm,id=nv$i,memdev=pm$i")
+	i=$((i + 1))
+done
+
 step "booting the guest ($accel, mode $mode, limit ${limit}s; console: build/vm/console.log)"
 set +e
 timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
-	-accel "$accel" -cpu max -smp 2 -m 8G \
+	-accel "$accel" -cpu max -smp 2 -machine pc,nvdimm=on \
+	-m 8G,slots=4,maxmem=16G "${pmem[@]}" \
 	-nographic -no-reboot -nic none \
 	-kernel "$kernel" -append "$cmdline" \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev local,id=top,path="$TOP",security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=top,mount_tag=fsdaxtop \
 	-fsdev local,id=out,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=out,mount_tag=fsdaxout \
 	</dev/null >"$out/console.log" 2>&1
