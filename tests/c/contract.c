@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The user-space contract of FS-DAX MRs beyond the event, on ext4 and xfs:
- *   - ibv_advise_mr() on a pinned FS-DAX MR succeeds for every advice,
- *     with and without IBV_ADVISE_MR_FLAG_FLUSH (its pages are resident);
- *     a range beyond the MR, another PD or a revoked MR get EINVAL,
- *     PREFETCH_WRITE into a read-only MR EACCES, and other MRs keep the
- *     driver's answer (rxe has none: EOPNOTSUPP);
+ *   - ibv_advise_mr() on a pinned FS-DAX MR succeeds for every prefetch
+ *     advice, with and without IBV_ADVISE_MR_FLAG_FLUSH (its pages are
+ *     resident); as drivers answer for their MRs, another PD and
+ *     PREFETCH_WRITE into a read-only MR get EPERM, a range beyond the MR
+ *     or a revoked MR EINVAL, another advice EOPNOTSUPP; other MRs keep
+ *     the driver's answer (rxe has none: EOPNOTSUPP);
  *   - ib_uverbs.fsdax_mr=N refuses new FS-DAX registrations with
  *     EOPNOTSUPP and leaves nothing leased or pinned; MRs registered
  *     before keep their lease;
  *   - rdma res names the files of an FS-DAX MR (device:inode as
- *     /proc/locks prints them; the path only for CAP_NET_ADMIN), and a
- *     revoked MR names none;
+ *     /proc/locks prints them; the path only for CAP_NET_ADMIN), at most
+ *     four of them and their number, and a revoked MR names none;
  *   - durability: on pmem the kernel sees as persistent memory (ACPI
  *     NFIT), an FS-DAX MR can be registered with IBV_ACCESS_FLUSH_PERSISTENT
  *     and IBV_WR_FLUSH (persistent and global) writes the range back
@@ -160,6 +161,8 @@ TEST_F_TIMEOUT(contract, advise_mr, TIMEOUT)
 					    IBV_ADVISE_MR_ADVICE_PREFETCH, 0,
 					    two, 2));
 	/* Bad input on an FS-DAX MR: a clear errno. */
+	EXPECT_EQ(EOPNOTSUPP, advise(self->rt.pd, 7, 0, self->buf, LEN,
+				     mr->lkey));
 	EXPECT_EQ(EINVAL, advise(self->rt.pd, IBV_ADVISE_MR_ADVICE_PREFETCH,
 				 0, (char *)self->buf + LEN - 4096, 8192,
 				 mr->lkey));
@@ -167,14 +170,14 @@ TEST_F_TIMEOUT(contract, advise_mr, TIMEOUT)
 				 0, (char *)self->buf - 4096, 4096, mr->lkey));
 	pd2 = ibv_alloc_pd(self->rt.ctx);
 	ASSERT_NE(NULL, pd2);
-	EXPECT_EQ(EINVAL, advise(pd2, IBV_ADVISE_MR_ADVICE_PREFETCH, 0,
-				 self->buf, LEN, mr->lkey));
+	EXPECT_EQ(EPERM, advise(pd2, IBV_ADVISE_MR_ADVICE_PREFETCH, 0,
+				self->buf, LEN, mr->lkey));
 	EXPECT_EQ(0, ibv_dealloc_pd(pd2));
 	ro = ibv_reg_mr(self->rt.pd, self->buf, LEN, IBV_ACCESS_REMOTE_READ);
 	ASSERT_NE(NULL, ro) TH_LOG("read-only ibv_reg_mr: %s", strerror(errno));
-	EXPECT_EQ(EACCES, advise(self->rt.pd,
-				 IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE, 0,
-				 self->buf, LEN, ro->lkey));
+	EXPECT_EQ(EPERM, advise(self->rt.pd,
+				IBV_ADVISE_MR_ADVICE_PREFETCH_WRITE, 0,
+				self->buf, LEN, ro->lkey));
 	EXPECT_EQ(0, advise(self->rt.pd, IBV_ADVISE_MR_ADVICE_PREFETCH, 0,
 			    self->buf, LEN, ro->lkey));
 	EXPECT_EQ(0, ibv_dereg_mr(ro));
@@ -303,6 +306,7 @@ TEST_F_TIMEOUT(contract, res_names_files, TIMEOUT)
 	ASSERT_EQ(1, rt_res_mr(mr->lkey, line, sizeof(line)));
 	EXPECT_TRUE(rt_res_has(line, "drv_file", ida)) TH_LOG("%s", line);
 	EXPECT_TRUE(rt_res_has(line, "drv_path", self->path)) TH_LOG("%s", line);
+	EXPECT_TRUE(rt_res_has(line, "drv_files", "1")) TH_LOG("%s", line);
 	/* An anonymous MR names no file. */
 	ASSERT_EQ(1, rt_res_mr(self->lmr->lkey, line, sizeof(line)));
 	EXPECT_EQ(NULL, strstr(line, "drv_file")) TH_LOG("%s", line);
@@ -327,6 +331,7 @@ TEST_F_TIMEOUT(contract, res_names_files, TIMEOUT)
 	EXPECT_TRUE(rt_res_has(line, "drv_file", ida)) TH_LOG("%s", line);
 	EXPECT_TRUE(rt_res_has(line, "drv_file", idb)) TH_LOG("%s", line);
 	EXPECT_TRUE(rt_res_has(line, "drv_path", pathb)) TH_LOG("%s", line);
+	EXPECT_TRUE(rt_res_has(line, "drv_files", "2")) TH_LOG("%s", line);
 
 	/* Without CAP_NET_ADMIN: the file, not its path. */
 	ASSERT_EQ(0, res_all(65534, all, sizeof(all)));
@@ -340,6 +345,61 @@ TEST_F_TIMEOUT(contract, res_names_files, TIMEOUT)
 	munmap(base, 2 * LEN);
 	close(fdb);
 	unlink(pathb);
+}
+
+static int count(const char *s, const char *what)
+{
+	int n = 0;
+
+	while ((s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+/*
+ * An MR over six files: four are named, all six counted, so that an rdma
+ * res entry stays small; a path longer than 255 bytes is left out.
+ */
+TEST_F_TIMEOUT(contract, res_entry_bounded, TIMEOUT)
+{
+	const size_t piece = 64 << 10;
+	char line[2048], dir[200], path[512];
+	int fds[6], i;
+	struct ibv_mr *mr;
+	char *base;
+
+	/* A directory whose files have paths of more than 255 bytes. */
+	snprintf(dir, sizeof(dir), "%s/%0150d", variant->dir, 0);
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	base = mmap(NULL, 6 * piece, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	for (i = 0; i < 6; i++) {
+		snprintf(path, sizeof(path), "%s/%0120d", dir, i);
+		fds[i] = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, fallocate(fds[i], 0, 0, piece));
+		ASSERT_NE(MAP_FAILED, mmap(base + i * piece, piece,
+					   PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_FIXED, fds[i], 0));
+	}
+	mr = ibv_reg_mr(self->rt.pd, base, 6 * piece, ACCESS);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr over six files: %s",
+				   strerror(errno));
+	ASSERT_EQ(1, rt_res_mr(mr->lkey, line, sizeof(line)));
+	EXPECT_TRUE(rt_res_has(line, "drv_files", "6")) TH_LOG("%s", line);
+	EXPECT_EQ(4, count(line, "drv_file ")) TH_LOG("%s", line);
+	EXPECT_EQ(0, count(line, "drv_path ")) TH_LOG("%s", line);
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+	munmap(base, 6 * piece);
+	for (i = 0; i < 6; i++) {
+		close(fds[i]);
+		snprintf(path, sizeof(path), "%s/%0120d", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
 }
 
 /* Sum of the size= fields of the fsdax_wb kprobe hits in the trace. */

@@ -97,8 +97,10 @@ TEST(pmem_is_nfit_persistent_memory)
 			 "/sys/bus/nd/devices/namespace%d.0/mode", i);
 		ASSERT_EQ(0, first_line(path, line, sizeof(line)));
 		EXPECT_EQ(0, strcmp(line, "memory")) TH_LOG("%s: %s", path, line);
+		/* safety.c's device removal test unbinds pmem2 */
 		snprintf(path, sizeof(path), "/sys/block/pmem%d", i);
-		EXPECT_EQ(0, access(path, F_OK)) TH_LOG("no %s", path);
+		if (i < 2)
+			EXPECT_EQ(0, access(path, F_OK)) TH_LOG("no %s", path);
 	}
 }
 

@@ -95,7 +95,7 @@ static int qp_to_rts(struct rt *rt, struct ibv_qp *qp, uint32_t dest)
 	return -ret;
 }
 
-int rt_reconnect(struct rt *rt)
+static int reconnect_once(struct rt *rt)
 {
 	struct ibv_qp_attr a = { .qp_state = IBV_QPS_RESET };
 	struct ibv_wc wc;
@@ -114,6 +114,24 @@ int rt_reconnect(struct rt *rt)
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * rxe may still be handling the packets of the failed request when the
+ * QPs are reset, and move a QP it had in flight to the error state again
+ * between two modify calls (EINVAL for the next transition): start over.
+ */
+int rt_reconnect(struct rt *rt)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < 5; i++) {
+		ret = reconnect_once(rt);
+		if (!ret)
+			break;
+		usleep(20000);
+	}
+	return ret;
 }
 
 int rt_open(struct rt *rt)
@@ -606,7 +624,7 @@ int rt_send_recv(struct rt *rt, struct ibv_mr *smr, void *saddr, size_t len,
 
 int rt_res_mr(uint32_t lkey, char *line, size_t len)
 {
-	char key[32], buf[1024];
+	char key[32], buf[4096];
 	int found = 0;
 	size_t k;
 	FILE *p;

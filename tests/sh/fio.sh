@@ -71,9 +71,9 @@ run_pair() {
 		check $? "$name (stock kernel: refused at the registration)"
 	else
 		local ok=$((rc | rc_s))
-		[ $ok = 0 ] || { sed 's/^/# server: /' "$srv"; sed 's/^/# client: /' "$cli"; }
-		# Both sides report what they moved.
-		grep -q 'io=' "$cli" && grep -q 'io=' "$srv" || ok=1
+		# Both sides end without error, the client moved all 4 MiB.
+		grep -q 'err= 0' "$srv" && grep -q 'err= 0' "$cli" &&
+			grep -q 'io=4096KiB' "$cli" || ok=1
 		if [ -n "$sdir" ] && [ $ok = 0 ]; then
 			if [ "$verb" = write ]; then
 				all_bytes "$sfile" $CLI_PATTERN || ok=1
@@ -81,6 +81,7 @@ run_pair() {
 				all_bytes "$cfile" $SRV_BYTE || ok=1
 			fi
 		fi
+		[ $ok = 0 ] || { sed 's/^/# server: /' "$srv"; sed 's/^/# client: /' "$cli"; }
 		check $ok "$name"
 	fi
 	rm -f "$srv" "$cli" ${sfile:+"$sfile"} ${cfile:+"$cfile"}

@@ -46,6 +46,8 @@ cmdline+=" init=$TOP/tests/vm/init.sh"
 cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4 tsc=reliable"
 cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 [ "${mode#script:}" != "$mode" ] && cmdline+=" FSDAX_SCRIPT=${mode#script:}"
+# FSDAX_CMDLINE_EXTRA: more kernel parameters (a sabotage, ib_uverbs.fsdax_mr=0)
+[ -n "${FSDAX_CMDLINE_EXTRA:-}" ] && cmdline+=" $FSDAX_CMDLINE_EXTRA"
 # make test ONLY="a b": only those tests (comma-separated on the command line)
 [ -n "${FSDAX_TESTS:-}" ] && cmdline+=" FSDAX_TESTS=$(echo $FSDAX_TESTS | tr ' ' ,)"
 
