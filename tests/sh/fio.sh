@@ -52,22 +52,27 @@ run_pair() {
 		mem_s=(--mem=mmapshared:"$sfile") mem_c=(--mem=mmapshared:"$cfile")
 	fi
 	srv=$(mktemp) cli=$(mktemp)
-	timeout 120 fio --name=server --ioengine=rdma --port=$port --rw=read \
+	timeout -k 5 120 fio --name=server --ioengine=rdma --port=$port --rw=read \
 		--bs=$BS --size=4m --iodepth=$DEPTH "${mem_s[@]}" >"$srv" 2>&1 &
 	local pid=$!
 	sleep 2
-	timeout 120 fio --name=client --ioengine=rdma --hostname=192.0.2.1 \
+	timeout -k 5 120 fio --name=client --ioengine=rdma --hostname=192.0.2.1 \
 		--port=$port --verb="$verb" --rw=write --bs=$BS --size=4m \
 		--iodepth=$DEPTH --buffer_pattern=$CLI_PATTERN \
 		--scramble_buffers=0 "${mem_c[@]}" >"$cli" 2>&1
 	rc=$?
+	# A server whose client is gone waits for ever for a connection.
+	for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	kill -9 $pid 2>/dev/null
 	wait $pid
 	rc_s=$?
 	if [ -n "$sdir" ] && [ $dax_works = 0 ]; then
+		# The client registers its buffers first and fails there; the
+		# server never gets a peer.
 		sed 's/^/# server: /' "$srv"
 		sed 's/^/# client: /' "$cli"
-		[ $rc != 0 ] && [ $rc_s != 0 ] && [ $rc != 124 ] && [ $rc_s != 124 ] &&
-			grep -qi 'reg_mr\|register' "$srv"
+		[ $rc != 0 ] && [ $rc != 124 ] &&
+			grep -q 'ibv_reg_mr io_u failed: Operation not supported' "$cli"
 		check $? "$name (stock kernel: refused at the registration)"
 	else
 		local ok=$((rc | rc_s))
