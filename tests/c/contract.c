@@ -402,23 +402,33 @@ TEST_F_TIMEOUT(contract, res_entry_bounded, TIMEOUT)
 	rmdir(dir);
 }
 
-/* Sum of the size= fields of the fsdax_wb kprobe hits in the trace. */
-static long long wb_bytes(void)
+/*
+ * The sum of the numbers after @field in the trace's @event lines that
+ * also contain @must (NULL: all of them), or -1.
+ */
+static long long trace_sum(const char *event, const char *must,
+			   const char *field)
 {
-	long long sum = 0;
 	char line[512], *p;
+	long long sum = 0;
 	FILE *f;
 
 	f = fopen(TRACING "trace", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		p = strstr(line, "fsdax_wb:");
-		if (p && (p = strstr(p, "size=")))
-			sum += strtoll(p + 5, NULL, 0);
+		p = strstr(line, event);
+		if (p && (!must || strstr(p, must)) && (p = strstr(p, field)))
+			sum += strtoll(p + strlen(field), NULL, 0);
 	}
 	fclose(f);
 	return sum;
+}
+
+/* Bytes the fsdax_wb kprobe (arch_wb_cache_pmem()) saw written back. */
+static long long wb_bytes(void)
+{
+	return trace_sum("fsdax_wb:", NULL, "size=");
 }
 
 static int trace_clear(void)
@@ -471,27 +481,16 @@ TEST_F_TIMEOUT(contract, flush_persistent, TIMEOUT)
 	EXPECT_EQ(0, ibv_dereg_mr(mr));
 }
 
-/* dax_writeback_one hits of @fd's inode in the trace: pages written back. */
+/* Pages of @fd's inode that dax_writeback_one wrote back, or -1. */
 static long writeback_pages(int fd)
 {
-	char line[512], ino[32], *p;
+	char ino[32];
 	struct stat st;
-	long n = 0;
-	FILE *f;
 
 	if (fstat(fd, &st))
 		return -1;
 	snprintf(ino, sizeof(ino), "ino %#lx ", (unsigned long)st.st_ino);
-	f = fopen(TRACING "trace", "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		p = strstr(line, "dax_writeback_one:");
-		if (p && strstr(p, ino) && (p = strstr(p, "pglen ")))
-			n += strtol(p + 6, NULL, 0);
-	}
-	fclose(f);
-	return n;
+	return trace_sum("dax_writeback_one:", ino, "pglen ");
 }
 
 TEST_F_TIMEOUT(contract, fsync_does_not_cover_rdma_writes, TIMEOUT)

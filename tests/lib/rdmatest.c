@@ -139,6 +139,23 @@ int rt_open(struct rt *rt)
 	return rt_open_opts(rt, 0, 0);
 }
 
+/* The status of the next completion on rt->cq, or -errno. */
+static int wait_status(struct rt *rt)
+{
+	long deadline = rt_now_ms() + RT_WAIT_MS;
+	struct ibv_wc wc;
+	int n;
+
+	do {
+		n = ibv_poll_cq(rt->cq, 1, &wc);
+		if (n < 0)
+			return -EIO;
+		if (n == 1)
+			return wc.status;
+	} while (rt_now_ms() < deadline);
+	return -ETIMEDOUT;
+}
+
 static int open_rt(struct rt *rt, int depth, int rd_atomic, bool flush)
 {
 	struct ibv_qp_init_attr qa = {
@@ -209,10 +226,7 @@ int rt_open_flush(struct rt *rt)
 int rt_flush(struct rt *rt, int qp, uint64_t raddr, uint32_t rkey,
 	     size_t len, uint8_t type, uint8_t level)
 {
-	long deadline = rt_now_ms() + RT_WAIT_MS;
 	struct ibv_qp_ex *qpx = ibv_qp_to_qp_ex(rt->qp[qp]);
-	struct ibv_wc wc;
-	int n;
 
 	if (!rt->flush || !qpx)
 		return -EINVAL;
@@ -222,14 +236,7 @@ int rt_flush(struct rt *rt, int qp, uint64_t raddr, uint32_t rkey,
 	ibv_wr_flush(qpx, rkey, raddr, len, type, level);
 	if (ibv_wr_complete(qpx))
 		return -EIO;
-	do {
-		n = ibv_poll_cq(rt->cq, 1, &wc);
-		if (n < 0)
-			return -EIO;
-		if (n == 1)
-			return wc.status;
-	} while (rt_now_ms() < deadline);
-	return -ETIMEDOUT;
+	return wait_status(rt);
 }
 
 void rt_close(struct rt *rt)
@@ -355,20 +362,9 @@ int rt_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
 	    struct ibv_mr *lmr, void *laddr, size_t len,
 	    uint64_t raddr, uint32_t rkey)
 {
-	long deadline = rt_now_ms() + RT_WAIT_MS;
-	struct ibv_wc wc;
-	int n;
-
 	if (rt_post_rdma(rt, qp, opcode, lmr, laddr, len, raddr, rkey, 0x5eed))
 		return -EIO;
-	do {
-		n = ibv_poll_cq(rt->cq, 1, &wc);
-		if (n < 0)
-			return -EIO;
-		if (n == 1)
-			return wc.status;
-	} while (rt_now_ms() < deadline);
-	return -ETIMEDOUT;
+	return wait_status(rt);
 }
 
 void *rt_map_file(const char *dir, const char *name, size_t size, int *fd)
