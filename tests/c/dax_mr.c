@@ -2,8 +2,10 @@
 /*
  * MRs over FS-DAX files: the registration takes an FL_LONGTERM lease for
  * the application, data moves through the file, and every layout change
- * of the file reaches the application as one IBV_EVENT_MR_REVOKED per MR;
- * the layout change completes once the MRs are deregistered.
+ * that frees or moves blocks under the MRs reaches the application as one
+ * IBV_EVENT_MR_REVOKED per MR; the layout change completes once the MRs
+ * are deregistered. Growing the file reaches nobody. (ranges.c has MRs
+ * over parts of a file.)
  *
  * Runs on ext4 and xfs (fixture variants). Needs the series: on a stock
  * kernel the registration itself fails (see reg_mr.c).
@@ -187,7 +189,22 @@ static void layout_change(struct __test_metadata *_metadata,
 }
 
 TEST_F_TIMEOUT(dax, truncate_down, TIMEOUT) { layout_change(_metadata, self, RT_TRUNC_DOWN); }
-TEST_F_TIMEOUT(dax, truncate_up, TIMEOUT) { layout_change(_metadata, self, RT_TRUNC_UP); }
+
+/* Growing the file moves no block: no event, no wait, the MRs work on. */
+TEST_F_TIMEOUT(dax, truncate_up_revokes_nothing, TIMEOUT)
+{
+	struct ibv_async_event ev;
+
+	ASSERT_EQ(0, rt_layout_change(self->fd, RT_TRUNC_UP, LEN));
+	EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, 1000));
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
+	rt_fill(self->local, LEN, 13);
+	EXPECT_EQ(IBV_WC_SUCCESS,
+		  rt_rdma(&self->rt, 0, IBV_WR_RDMA_WRITE, self->lmr,
+			  self->local, LEN, (uintptr_t)self->buf,
+			  self->mr[1]->rkey));
+	EXPECT_EQ(-1, rt_check(self->buf, LEN, 13));
+}
 TEST_F_TIMEOUT(dax, punch_hole, TIMEOUT) { layout_change(_metadata, self, RT_PUNCH); }
 TEST_F_TIMEOUT(dax, collapse_range, TIMEOUT) { layout_change(_metadata, self, RT_COLLAPSE); }
 TEST_F_TIMEOUT(dax, insert_range, TIMEOUT) { layout_change(_metadata, self, RT_INSERT); }
@@ -457,26 +474,41 @@ struct flipper {
 	size_t len;
 	int fd[2];
 	int stop;
+	unsigned int first;	/* the mapping to start with */
 	pthread_t thread;
 };
 
 /*
- * Map over the range, round robin: file 0, file 1, anonymous memory, and
- * the first half of file 0 followed by the second half of file 1 (an MR
- * registered then spans two files).
+ * Map over the range, round robin: file 0, file 1, anonymous memory, the
+ * first half of file 0 followed by the second half of file 1 (an MR
+ * registered then spans two files), and the second @len bytes of file 0
+ * (the same file at other pages: a lease recorded for the pages first
+ * seen would not cover them).
  */
 static void *flip_thread(void *arg)
 {
 	struct flipper *f = arg;
 	size_t half = f->len / 2;
-	unsigned int i = 0;
+	unsigned int i = f->first, seed = f->first;
 	char *a = f->addr;
 
 	while (!__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST)) {
-		unsigned int k = i++ % 4;
+		unsigned int k = i++ % 5;
 		int prot = PROT_READ | PROT_WRITE;
 
-		if (k == 2) {
+		/*
+		 * Keep each mapping for a random while (up to about two
+		 * registrations under TCG), so that every kind of mapping
+		 * gets registered over now and then.
+		 */
+		if (i > f->first + 1)
+			usleep(rand_r(&seed) % 2000);
+
+		if (k == 4) {
+			if (mmap(a, f->len, prot, MAP_FIXED | MAP_SHARED,
+				 f->fd[0], f->len) != a)
+				return (void *)1;
+		} else if (k == 2) {
 			if (mmap(a, f->len, prot, MAP_FIXED | MAP_PRIVATE |
 				 MAP_ANONYMOUS, -1, 0) != a)
 				return (void *)1;
@@ -495,17 +527,17 @@ static void *flip_thread(void *arg)
 }
 
 /*
- * Truncate @fd (of @len bytes) to 0 while @mr may pin it, deregister @mr
- * on its event, then give the file its size back. 1 if an event came, 0 if
- * none, -1 if the truncate did not complete: pages of the file were pinned
- * with no lease to break. The truncate frees every block of the file, so
- * it waits for any pinned page even where breaks and waits are limited to
- * the range a change touches.
+ * Truncate @fd (of 2 * @len bytes) to @to while @mr may pin it, deregister
+ * @mr on its event, then give the file its size back. 1 if an event came,
+ * 0 if none, -1 if the truncate did not complete: pages of the file that
+ * the truncate frees were pinned with no lease over them to break. Breaks
+ * and waits are limited to the range a change touches: a truncate to @len
+ * waits for pins of the second half only, one to 0 for any pin.
  */
-static int truncate_pinned(struct rt *rt, int fd, size_t len,
+static int truncate_pinned(struct rt *rt, int fd, size_t len, off_t to,
 			   struct ibv_mr **mr)
 {
-	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = 0 };
+	struct rt_change c = { .fd = fd, .op = RT_TRUNC_DOWN, .size = 2 * to };
 	struct ibv_async_event ev;
 	long t0 = rt_now_ms();
 	int events = 0;
@@ -531,7 +563,7 @@ static int truncate_pinned(struct rt *rt, int fd, size_t len,
 		events = -1;
 	}
 	pthread_join(c.thread, NULL);
-	if (c.ret || ftruncate(fd, len))
+	if (c.ret || ftruncate(fd, 2 * len))
 		return -1;
 	return events;
 }
@@ -552,6 +584,7 @@ TEST_F_TIMEOUT(dax, mapping_flips_during_registration, TIMEOUT)
 	const size_t len = 6 << 20;
 	struct flipper f = { .len = len };
 	int i, j, r, ok = 0, eagain = 0, eopnotsupp = 0, events = 0, both = 0;
+	int seconds = 0;
 	char path[2][80];
 	struct ibv_mr *mr;
 	void *ret;
@@ -560,7 +593,7 @@ TEST_F_TIMEOUT(dax, mapping_flips_during_registration, TIMEOUT)
 		snprintf(path[j], sizeof(path[j]), "%s.flip%d", self->path, j);
 		f.fd[j] = open(path[j], O_RDWR | O_CREAT | O_TRUNC, 0600);
 		ASSERT_LE(0, f.fd[j]);
-		ASSERT_EQ(0, ftruncate(f.fd[j], len));
+		ASSERT_EQ(0, ftruncate(f.fd[j], 2 * len));
 	}
 	f.addr = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -568,6 +601,7 @@ TEST_F_TIMEOUT(dax, mapping_flips_during_registration, TIMEOUT)
 
 	for (i = 0; i < ROUNDS; i++) {
 		f.stop = 0;
+		f.first = i;
 		ASSERT_EQ(0, pthread_create(&f.thread, NULL, flip_thread, &f));
 		mr = ibv_reg_mr(self->rt.pd, f.addr, len, ACCESS);
 		r = mr ? 0 : errno;
@@ -586,18 +620,22 @@ TEST_F_TIMEOUT(dax, mapping_flips_during_registration, TIMEOUT)
 		/* An MR over pages of both files holds both their leases. */
 		both += rt_longterm_leases(f.fd[0]) == 1 &&
 			rt_longterm_leases(f.fd[1]) == 1;
-		for (j = 0; j < 2; j++) {
-			r = truncate_pinned(&self->rt, f.fd[j], len, &mr);
+		/* The second half of each file first, then all of it. */
+		for (j = 0; j < 4; j++) {
+			r = truncate_pinned(&self->rt, f.fd[j / 2], len,
+					    j % 2 ? 0 : len, &mr);
 			ASSERT_LE(0, r) {
-				TH_LOG("round %d: truncate of file %d hung", i, j);
+				TH_LOG("round %d: truncate of file %d to %s hung",
+				       i, j / 2, j % 2 ? "0" : "half");
 			}
 			events += r;
+			seconds += r && !(j % 2);
 		}
 		if (mr)
 			ASSERT_EQ(0, ibv_dereg_mr(mr));
 	}
-	TH_LOG("%d rounds: %d registered (%d leased file events, %d over both files), %d EAGAIN, %d EOPNOTSUPP",
-	       ROUNDS, ok, events, both, eagain, eopnotsupp);
+	TH_LOG("%d rounds: %d registered (%d leased file events, %d over both files, %d over a second half), %d EAGAIN, %d EOPNOTSUPP",
+	       ROUNDS, ok, events, both, seconds, eagain, eopnotsupp);
 	/*
 	 * The race ran, with the outcomes it is about: leased DAX
 	 * registrations, MRs over pages of both files, and registrations
@@ -606,6 +644,7 @@ TEST_F_TIMEOUT(dax, mapping_flips_during_registration, TIMEOUT)
 	 */
 	EXPECT_LT(0, events);
 	EXPECT_LT(0, both);
+	EXPECT_LT(0, seconds);
 	EXPECT_LT(0, eagain);
 	for (j = 0; j < 2; j++) {
 		EXPECT_EQ(0, rt_longterm_leases(f.fd[j]));

@@ -533,9 +533,26 @@ TEST_F_TIMEOUT(lease, truncate_down, TIMEOUT)
 	layout_change(_metadata, self, RT_TRUNC_DOWN);
 }
 
-TEST_F_TIMEOUT(lease, truncate_up, TIMEOUT)
+/*
+ * Growing a file moves no block: the lease is not broken, and the change
+ * does not wait for it.
+ */
+TEST_F_TIMEOUT(lease, truncate_up_does_not_break, TIMEOUT)
 {
-	layout_change(_metadata, self, RT_TRUNC_UP);
+	struct result r;
+	siginfo_t si;
+
+	take_longterm(_metadata, self);
+	drain_sigio();
+	self->child = start_op(self->path, RT_TRUNC_UP, &self->rfd);
+	ASSERT_LT(0, self->child);
+	op_result(_metadata, self, &r);
+	ASSERT_EQ(0, r.err);
+	EXPECT_EQ(-1, wait_sigio(500, &si));
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+	check_op_done(_metadata, self, RT_TRUNC_UP);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
 }
 
 TEST_F_TIMEOUT(lease, punch_hole, TIMEOUT)

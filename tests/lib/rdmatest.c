@@ -417,7 +417,7 @@ struct rt_xfs_exchange_range {
 #define RT_XFS_IOC_EXCHANGE_RANGE _IOW('X', 129, struct rt_xfs_exchange_range)
 
 /* Reflink or exchange [@off, @off + @len) of @fd with a new file's. */
-static int remap_range(int fd, enum rt_layout_op op, off_t off, off_t len)
+int rt_remap_range(int fd, enum rt_layout_op op, off_t off, off_t len)
 {
 	char link[64], dir[PATH_MAX], *slash, *buf;
 	ssize_t n;
@@ -482,7 +482,7 @@ int rt_layout_change(int fd, enum rt_layout_op op, off_t size)
 		return fallocate(fd, FALLOC_FL_ZERO_RANGE, off, len);
 	case RT_REFLINK:
 	case RT_EXCHANGE:
-		return remap_range(fd, op, off, len);
+		return rt_remap_range(fd, op, off, len);
 	}
 	errno = EINVAL;
 	return -1;

@@ -134,6 +134,8 @@ enum rt_layout_op {
  */
 #define RT_REMAP_SEED	0x5eed	/* rt_fill() seed of the other file's bytes */
 int rt_layout_change(int fd, enum rt_layout_op op, off_t size);
+/* RT_REFLINK or RT_EXCHANGE of @len bytes of a new file at @off of @fd. */
+int rt_remap_range(int fd, enum rt_layout_op op, off_t off, off_t len);
 
 /*
  * A layout change running in its own thread: rt_change_start() starts
