@@ -164,7 +164,13 @@ def summarize(raw):
                          "dereg_anon_per_mr_us": med(c["dereg_anon_per_mr"]),
                          "truncate_rounds": len(c["truncate"]),
                          "truncate_us": med(c["truncate"]),
-                         "truncate_last_event_us": med(c["truncate_last_event"])})
+                         "truncate_last_event_us": med(c["truncate_last_event"]),
+                         "punch_one_us": med(c.get("punch_one_of_n", [])),
+                         "punch_one_p99_us": pct(c.get("punch_one_of_n", []), 99),
+                         "punch_none_us": med(c.get("punch_none_of_n", [])),
+                         # not paired: the punches run in other rounds
+                         "punch_one_vs_truncate": div(med(c.get("punch_one_of_n", [])),
+                                                      med(c["truncate"]))})
         # Growth against N=100: N=1 carries the one-off costs (the lease
         # taken and given back by every single MR), reported on its own.
         base = next((r for r in rows if r["n"] >= 100), rows[0])
@@ -291,6 +297,14 @@ def table(raw, s):
                 t_str(r["truncate_last_event_us"]), t_str(r["truncate_us"]),
                 r_str(r["dax_vs_n100"]), r_str(r["anon_vs_n100"]), r_str(r["dax_vs_anon"]),
                 r_str(r["growth_vs_n100"])))
+        L.append("   Range-aware breaks: a punch of the page under one of the N MRs (that MR")
+        L.append("   gets the event and is deregistered, the others keep working) and under none:")
+        L.append("   %-6s %-11s %-11s %-11s | %s" % ("N", "punch 1/N", "p99", "punch 0/N",
+                                                   "[ratio] punch 1/N / trunc->done (all N)"))
+        for r in sc["rows"]:
+            L.append("   %-6d %-11s %-11s %-11s | %s" % (
+                r["n"], t_str(r["punch_one_us"]), t_str(r["punch_one_p99_us"]),
+                t_str(r["punch_none_us"]), r_str(r["punch_one_vs_truncate"])))
         for r in sc["rows"]:
             if r["n"] != r["requested"]:
                 L.append("   N=%d requested, rxe's max_mr allows %d" % (r["requested"], r["n"]))

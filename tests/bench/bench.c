@@ -15,7 +15,8 @@
  *   bench revoke [SCALE]    truncate -> IBV_EVENT_MR_REVOKED -> dereg ->
  *                           truncate done
  *   bench scale [SCALE]     N MRs on one file: per-MR registration time,
- *                           truncate time with N MRs registered
+ *                           truncate time with N MRs registered, punch
+ *                           time under one of the N MRs and under none
  *
  * SCALE (default 1) multiplies the repetition counts and time budgets, so
  * that a quick trial run can use 0.1.
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -744,6 +746,55 @@ static void truncate_many(struct region *r, struct ibv_mr **mrs, int n,
 }
 
 /*
+ * Punch the page of MR @hit of @n (page @hit of the file; -1: page @n,
+ * under no MR) and deregister that MR on its event, which must be the only
+ * one. The punch's total time. A hit MR is registered again.
+ */
+static double punch_one(struct region *r, struct ibv_mr **mrs, int n, int hit)
+{
+	struct rt_change c = { .fd = r->fd };
+	struct ibv_async_event ev;
+	struct samples none = { 0 };
+	int page = hit < 0 ? n : hit;
+	long long t0 = rt_now_ns();
+	double us;
+
+	/* A thread only where an event has to be answered. */
+	if (hit < 0) {
+		if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)page * 4096, 4096))
+			die("scale: punch", errno);
+		us = us_since(t0);
+		if (rt_get_event(rt.ctx, &ev, 0))
+			die("scale: event for a punch under no MR", EINVAL);
+		goto out;
+	}
+	c.op = RT_PUNCH_PAGE;
+	c.size = (off_t)page * 4096;
+	if (rt_change_start(&c))
+		die("scale: thread", EAGAIN);
+	if (!rt_get_event(rt.ctx, &ev, EVENT_MS))
+		die("scale: missing event", ETIMEDOUT);
+	if (ev.event_type != IBV_EVENT_MR_REVOKED || ev.element.mr != mrs[hit])
+		die("scale: event for another MR", EINVAL);
+	ibv_ack_async_event(&ev);
+	if (ibv_dereg_mr(mrs[hit]))
+		die("scale: ibv_dereg_mr", errno);
+	pthread_join(c.thread, NULL);
+	if (c.ret)
+		die("scale: punch", c.err);
+	us = (c.done_ns - c.start_ns) / 1000.0;
+	if (rt_get_event(rt.ctx, &ev, 0))
+		die("scale: a second event for the punch", EINVAL);
+	mrs[hit] = reg_page(r, hit, &none);
+	free(none.v);
+out:
+	if (fallocate(r->fd, 0, (off_t)page * 4096, 4096))
+		die("scale: fallocate", errno);
+	return us;
+}
+
+/*
  * For each N: rounds of N MRs on the DAX file and N anonymous MRs,
  * registered in pairs (anonymous i, then DAX i: the pair sees the same
  * state of the shared host, the anonymous MRs are the control), then the
@@ -781,7 +832,7 @@ static int mode_scale(void)
 		int n = counts[i] < limit ? counts[i] : limit;
 		int rounds = reps(nrep[i]) < 2 ? 2 : reps(nrep[i]);
 		struct samples rd = { 0 }, ra = { 0 }, ev = { 0 }, tr = { 0 },
-			       dd = { 0 }, da = { 0 };
+			       dd = { 0 }, da = { 0 }, p1 = { 0 }, p0 = { 0 };
 
 		for (k = 0; k < rounds; k++) {
 			double last_ev, total;
@@ -791,6 +842,12 @@ static int mode_scale(void)
 				mrs[j] = reg_page(&dax, j, &rd);
 			}
 			add(&da, dereg_many(amrs, n));
+			/* range-aware breaks: one of the N is hit, or none */
+			for (j = 0; j < 3; j++) {
+				add(&p1, punch_one(&dax, mrs, n,
+						   (k * 3 + j) % n));
+				add(&p0, punch_one(&dax, mrs, n, -1));
+			}
 			if (k >= ntrunc) {
 				add(&dd, dereg_many(mrs, n));
 				continue;
@@ -807,6 +864,10 @@ static int mode_scale(void)
 		print_samples("truncate_last_event", &ev);
 		printf(",\n   ");
 		print_samples("truncate", &tr);
+		printf(",\n   ");
+		print_samples("punch_one_of_n", &p1);
+		printf(",\n   ");
+		print_samples("punch_none_of_n", &p0);
 		printf(",\n   ");
 		print_samples("dereg_dax_per_mr", &dd);
 		printf(",\n   ");

@@ -431,6 +431,8 @@ static void check_op_done(struct __test_metadata *_metadata,
 		EXPECT_EQ(-1, rt_check(buf, RANGE_LEN, RT_REMAP_SEED));
 		free(buf);
 		break;
+	default:
+		break;
 	}
 }
 

@@ -16,7 +16,8 @@
  *   - the MRs not named still work: the peer's RDMA WRITE lands in the
  *     file, and their lease still stands.
  * An operation the file system does not have (reflink on ext4) fails
- * without any event. ignored_event_revokes_only_a checks that an ignored
+ * without any event. The ranges are rounded out to 2 MiB (a PMD entry): all
+ * the offsets here are multiples of it. ignored_event_revokes_only_a checks that an ignored
  * event revokes A alone, within lease-break-time, while B keeps working.
  */
 #define _GNU_SOURCE
@@ -526,6 +527,44 @@ TEST_F_TIMEOUT(ranges, mr_over_two_ranges_of_the_file, TIMEOUT)
 	munmap(two, 2 * MB);
 	EXPECT_TRUE(mr_works(_metadata, self, 0, A_OFF, 51));
 	EXPECT_TRUE(mr_works(_metadata, self, 1, B_OFF, 52));
+}
+
+/*
+ * A change of any part of a 2 MiB PMD entry drops the whole entry: an MR
+ * over another page of the same 2 MiB is hit too (else, were the file
+ * mapped with PMD entries, the change would wait for it for ever), one in
+ * the next 2 MiB is not.
+ */
+TEST_F_TIMEOUT(ranges, same_2m_as_the_range_is_hit, TIMEOUT)
+{
+	const struct row r = {
+		.kind = K_FALLOC, .off = B_OFF - MB, .len = 4096,
+		.mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	};
+	struct change c = { .fd = self->fd, .row = &r };
+	struct ibv_async_event ev;
+	struct ibv_mr *same, *next;
+
+	/* Both off A and B: the page at 6M, and the first of 10M's 2M. */
+	same = ibv_reg_mr(self->rt.pd, self->buf + B_OFF - 2 * MB, 4096,
+			  ACCESS);
+	ASSERT_NE(NULL, same);
+	next = ibv_reg_mr(self->rt.pd, self->buf + A_OFF + MR_LEN, 4096,
+			  ACCESS);
+	ASSERT_NE(NULL, next);
+
+	ASSERT_EQ(0, pthread_create(&c.thread, NULL, change_thread, &c));
+	ASSERT_EQ(1, rt_get_event(self->rt.ctx, &ev, EVENT_MS));
+	EXPECT_EQ(IBV_EVENT_MR_REVOKED, ev.event_type);
+	EXPECT_EQ(same, ev.element.mr);
+	ibv_ack_async_event(&ev);
+	EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, QUIET_MS));
+	EXPECT_FALSE(change_done(&c));
+	ASSERT_EQ(0, ibv_dereg_mr(same));
+	ASSERT_TRUE(wait_done(&c, DONE_MS));
+	ASSERT_EQ(0, pthread_join(c.thread, NULL));
+	EXPECT_EQ(0, c.ret);
+	ASSERT_EQ(0, ibv_dereg_mr(next));
 }
 
 static int sigio_seen;

@@ -1990,6 +1990,63 @@ static int sh(const char *cmd)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* include/uapi/linux/fs.h, fs/ext4/ext4.h */
+struct rt_move_extent {
+	uint32_t reserved, donor_fd;
+	uint64_t orig_start, donor_start, len, moved_len;
+};
+#define RT_EXT4_IOC_MOVE_EXT	_IOWR('f', 15, struct rt_move_extent)
+
+/*
+ * ext4 online defrag (EXT4_IOC_MOVE_EXT) swaps blocks without breaking any
+ * lease, so ext4 refuses it on DAX files: for the donor too. On a dax=inode
+ * mount a file without the DAX flag may take the blocks of a DAX donor
+ * that an MR pins. Leaves ext4 -o dax=inode on pmem2, which the unbind test
+ * after it takes over.
+ */
+TEST_F_TIMEOUT(unbind, ext4_defrag_refuses_dax_donor, TIMEOUT)
+{
+	struct fsxattr fx;
+	struct rt_move_extent me = { .len = 16 };
+	char buf[65536];
+	int orig, donor, dir;
+	struct statx st;
+
+	ASSERT_EQ(0, sh("umount " RT_EXT2 " && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mount -o dax=inode /dev/pmem2 " RT_EXT2 " && mkdir " RT_EXT2 "/dax"));
+	/* New files in the directory get the DAX flag, and DAX at once. */
+	dir = open(RT_EXT2 "/dax", O_RDONLY | O_DIRECTORY);
+	ASSERT_LE(0, dir);
+	ASSERT_EQ(0, ioctl(dir, FS_IOC_FSGETXATTR, &fx));
+	fx.fsx_xflags |= FS_XFLAG_DAX;
+	ASSERT_EQ(0, ioctl(dir, FS_IOC_FSSETXATTR, &fx));
+	close(dir);
+	orig = open(RT_EXT2 "/orig", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	donor = open(RT_EXT2 "/dax/donor", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, orig);
+	ASSERT_LE(0, donor);
+	memset(buf, 1, sizeof(buf));
+	ASSERT_EQ(sizeof(buf), pwrite(orig, buf, sizeof(buf), 0));
+	memset(buf, 2, sizeof(buf));
+	ASSERT_EQ(sizeof(buf), pwrite(donor, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, fsync(orig));
+	ASSERT_EQ(0, fsync(donor));
+	/* The control: exactly one of the two is DAX. */
+	ASSERT_EQ(0, statx(orig, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &st));
+	ASSERT_FALSE(st.stx_attributes & STATX_ATTR_DAX);
+	ASSERT_EQ(0, statx(donor, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &st));
+	ASSERT_TRUE(st.stx_attributes & STATX_ATTR_DAX);
+
+	me.donor_fd = donor;
+	EXPECT_EQ(-1, ioctl(orig, RT_EXT4_IOC_MOVE_EXT, &me));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, me.moved_len);
+	/* Nothing moved: the donor still has its own bytes. */
+	ASSERT_EQ(sizeof(buf), pread(donor, buf, sizeof(buf), 0));
+	EXPECT_EQ(2, buf[0]);
+	close(orig);
+	close(donor);
+}
+
 TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 {
 	struct ctx *c = &self->c;

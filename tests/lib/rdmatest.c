@@ -483,6 +483,9 @@ int rt_layout_change(int fd, enum rt_layout_op op, off_t size)
 	case RT_REFLINK:
 	case RT_EXCHANGE:
 		return rt_remap_range(fd, op, off, len);
+	case RT_PUNCH_PAGE:
+		return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 size, 4096);
 	}
 	errno = EINVAL;
 	return -1;

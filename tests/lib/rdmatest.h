@@ -124,6 +124,7 @@ bool rt_kernel_has_series(void);
 enum rt_layout_op {
 	RT_TRUNC_DOWN, RT_TRUNC_UP, RT_PUNCH, RT_COLLAPSE, RT_INSERT, RT_ZERO,
 	RT_REFLINK, RT_EXCHANGE,
+	RT_PUNCH_PAGE,	/* the 4 KiB at offset @size */
 };
 
 /*
