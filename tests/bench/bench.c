@@ -707,7 +707,8 @@ static void truncate_many(struct region *r, struct ibv_mr **mrs, int n,
 			  double *last_ev, double *total)
 {
 	struct rt_change c = {
-		.fd = r->fd, .op = RT_TRUNC_DOWN, .size = r->size,
+		/* to 0: a break reaches only the MRs over the range */
+		.fd = r->fd, .op = RT_TRUNC_DOWN, .size = 0,
 	};
 	struct ibv_async_event ev;
 	long long t_last = 0;
@@ -746,16 +747,26 @@ static void truncate_many(struct region *r, struct ibv_mr **mrs, int n,
 }
 
 /*
- * Punch the page of MR @hit of @n (page @hit of the file; -1: page @n,
- * under no MR) and deregister that MR on its event, which must be the only
- * one. The punch's total time. A hit MR is registered again.
+ * The page of DAX MR @j: MR 0 alone in the first 2 MiB of the file (a break
+ * is rounded out to 2 MiB), the others from the second 2 MiB on.
+ */
+static int mr_page(int j)
+{
+	return j ? 511 + j : 0;
+}
+
+/*
+ * Punch the page of MR @hit of @n (0: the one alone in its 2 MiB; -1: a
+ * page in the 2 MiB after the last MR's, under no MR) and deregister that
+ * MR on its event, which must be the only one. The punch's total time. A
+ * hit MR is registered again.
  */
 static double punch_one(struct region *r, struct ibv_mr **mrs, int n, int hit)
 {
 	struct rt_change c = { .fd = r->fd };
 	struct ibv_async_event ev;
 	struct samples none = { 0 };
-	int page = hit < 0 ? n : hit;
+	int page = hit < 0 ? (mr_page(n - 1) / 512 + 1) * 512 : mr_page(hit);
 	long long t0 = rt_now_ns();
 	double us;
 
@@ -786,7 +797,7 @@ static double punch_one(struct region *r, struct ibv_mr **mrs, int n, int hit)
 	us = (c.done_ns - c.start_ns) / 1000.0;
 	if (rt_get_event(rt.ctx, &ev, 0))
 		die("scale: a second event for the punch", EINVAL);
-	mrs[hit] = reg_page(r, hit, &none);
+	mrs[hit] = reg_page(r, mr_page(hit), &none);
 	free(none.v);
 out:
 	if (fallocate(r->fd, 0, (off_t)page * 4096, 4096))
@@ -839,13 +850,12 @@ static int mode_scale(void)
 
 			for (j = 0; j < n; j++) {
 				amrs[j] = reg_page(&anon, j, &ra);
-				mrs[j] = reg_page(&dax, j, &rd);
+				mrs[j] = reg_page(&dax, mr_page(j), &rd);
 			}
 			add(&da, dereg_many(amrs, n));
 			/* range-aware breaks: one of the N is hit, or none */
 			for (j = 0; j < 3; j++) {
-				add(&p1, punch_one(&dax, mrs, n,
-						   (k * 3 + j) % n));
+				add(&p1, punch_one(&dax, mrs, n, 0));
 				add(&p0, punch_one(&dax, mrs, n, -1));
 			}
 			if (k >= ntrunc) {
