@@ -5,7 +5,8 @@
 #                  (ONLY="dax_mr revoke": only those, for a quick loop)
 #   make test-full the peers' tests on our kernel and on stock, compared
 #   make test-kasan make test's suite on a KASAN build of the kernel
-#   make bench     benchmarks in the guest: build/bench/bench.{txt,json,png}
+#   make bench     benchmarks in the guest, on non-debug kernels of the series
+#                  and of stock 6.12: build/bench/bench.{txt,json,png}
 #
 # Everything is incremental: sources are unpacked once, the trees are only
 # re-created when a patch file changed, kernel and rdma-core go through
@@ -98,13 +99,30 @@ test-full: setup kernel-stock rdma-core-stock selftests-stock
 	@FSDAX_VM_OUT=$(B)/vm-full-stock tests/vm/run-vm.sh $(BZIMAGE_STOCK) full $(VM_TIMEOUT_FULL)
 	@$(S)/compare.sh $(B)/vm-full-ours $(B)/vm-full-stock
 
-# Benchmarks (not part of make test): the guest writes raw samples to
-# build/vm/bench.json, the report goes to build/bench/bench.{txt,json,png}.
-bench: setup
-	@tests/vm/run-vm.sh $(BZIMAGE) bench $(BENCH_TIMEOUT)
-	@if [ -f $(B)/vm/failure ]; then echo "ERROR: $$(cat $(B)/vm/failure)"; \
-		tail -n 15 $(B)/vm/console.log; exit 1; fi
-	@/usr/bin/python3 $(S)/bench-report.py $(B)/vm/bench.json $(B)/bench
+# Benchmarks (not part of make test), on kernels without the suite's
+# debugging options (tests/bench.config): the series (build/kbuild-bench)
+# and stock 6.12 (build/kbuild-bench-stock), each booted once; the guests
+# write raw samples to build/vm-bench{,-stock}/bench.json, the report goes
+# to build/bench/bench.{txt,json,png}. BENCH_SCALE=0.1: a quick trial.
+BZIMAGE_BENCH := $(B)/kbuild-bench/arch/x86/boot/bzImage
+BZIMAGE_BENCH_STOCK := $(B)/kbuild-bench-stock/arch/x86/boot/bzImage
+BENCH_SCALE ?= 1
+.PHONY: bench-kernels
+bench-kernels: tree
+	@KCONFIG_EXTRA=$(TOP)/tests/bench.config $(S)/kernel.sh $(B)/linux $(B)/kbuild-bench $(LOCALVERSION)
+	@KCONFIG_EXTRA=$(TOP)/tests/bench.config $(S)/kernel.sh $(B)/src/linux $(B)/kbuild-bench-stock -stock
+
+bench: setup bench-kernels
+	@for side in "" -stock; do \
+		if [ -z "$$side" ]; then k=$(BZIMAGE_BENCH); else k=$(BZIMAGE_BENCH_STOCK); fi; \
+		FSDAX_BENCH_SCALE=$(BENCH_SCALE) FSDAX_VM_OUT=$(B)/vm-bench$$side \
+			tests/vm/run-vm.sh $$k bench $(BENCH_TIMEOUT) || exit 1; \
+		if [ -f $(B)/vm-bench$$side/failure ]; then \
+			echo "ERROR: $$(cat $(B)/vm-bench$$side/failure)"; \
+			tail -n 15 $(B)/vm-bench$$side/console.log; exit 1; fi; \
+	done
+	@/usr/bin/python3 $(S)/bench-report.py $(B)/vm-bench/bench.json \
+		$(B)/vm-bench-stock/bench.json $(B)/bench
 
 # The same suite on a KASAN kernel (build/kbuild-kasan), kept out of make
 # test: under TCG it makes the guest run 2.7 times as long (see README).

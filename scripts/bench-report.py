@@ -4,7 +4,9 @@ tests/bench/run-bench.sh) become medians, ratios and goal verdicts, printed
 as a table and written to OUTDIR/bench.txt, OUTDIR/bench.json and
 OUTDIR/bench.png.
 
-    bench-report.py RAW_JSON OUTDIR
+    bench-report.py RAW_JSON [STOCK_RAW_JSON] OUTDIR
+
+STOCK_RAW_JSON: the same guest on the stock kernel (modes info, reg, open).
 
 Exits 1 if the raw results are missing or a benchmark mode failed (what
 there is is still reported).
@@ -18,8 +20,19 @@ import sys
 KIB, MIB, GIB = 1024, 1024 ** 2, 1024 ** 3
 
 # The goals, fixed before any measurement (see README.md, make bench).
-GOAL_REG_RATIO = 1.10       # DAX reg+dereg <= 1.10 x anonymous, sizes >= 2 MiB
-GOAL_REG_MIN_SIZE = 2 * MIB
+GOAL_REG_RATIO = 1.10       # FS-DAX reg+dereg <= 1.10 x its anchor, sizes >= 2 MiB:
+GOAL_REG_MIN_SIZE = 2 * MIB  # device-DAX for PMD-mapped files, anon-4k for 4 KiB ones
+GOAL_STOCK = 1.05           # what the series does not touch: <= 1.05 x the stock kernel
+GOAL_OPEN = 1.05            # open/write/setattr of a file with MRs <= 1.05 x without
+
+# Each kind of memory against the one it is judged by (same access flags).
+ANCHOR = {"dax-ext4": "devdax", "dax-xfs": "devdax", "devdax": "anon",
+          "dax-ext4-4k": "anon-4k", "dax-xfs-4k": "anon-4k", "anon-4k": "anon",
+          "tmpfs": "anon-4k", "pagecache-ext4": "anon-4k-ro", "anon-4k-ro": "anon-4k"}
+REG_ORDER = ["anon", "anon-4k", "devdax", "dax-ext4", "dax-xfs", "dax-ext4-4k",
+             "dax-xfs-4k", "tmpfs", "pagecache-ext4", "anon-4k-ro"]
+GOAL_KINDS = ("dax-ext4", "dax-xfs", "dax-ext4-4k", "dax-xfs-4k")
+STOCK_KINDS = ("anon", "anon-4k", "devdax", "tmpfs", "pagecache-ext4", "anon-4k-ro")
 GOAL_BW_VS_ANON = 0.95      # DAX MR bandwidth >= 0.95 x anonymous MR
 GOAL_BW_VS_BOUNCE = 1.0     # DAX MR bandwidth > anonymous MR + memcpy
 GOAL_FLAT = 1.25            # per-MR registration time at N <= 1.25 x at N=1
@@ -66,7 +79,9 @@ def t_str(us):
         return "%.2f s" % (us / 1e6)
     if us >= 1e3:
         return "%.1f ms" % (us / 1e3)
-    return "%.0f us" % us
+    if us >= 100:
+        return "%.0f us" % us
+    return "%.1f us" % us
 
 
 def r_str(x):
@@ -77,33 +92,61 @@ def verdict(ok):
     return "MET" if ok else "NOT MET"
 
 
-def summarize(raw):
+def summarize(raw, stock):
     s = {"goals": []}
     goals = s["goals"]
 
     reg = raw.get("reg")
     if reg:
-        rows, tots = {}, {}
+        stock_tot = {}
+        for c in ((stock or {}).get("reg") or {}).get("cells", []):
+            if c["reg"]:
+                stock_tot[(c["size"], c["mem"])] = [
+                    a + b for a, b in zip(c["reg"], c["dereg"])]
+        tots, rows = {}, {}
         for c in reg["cells"]:
             tot = [a + b for a, b in zip(c["reg"], c["dereg"])]
+            if not tot:
+                continue
             tots[(c["size"], c["mem"])] = tot
             rows.setdefault(c["size"], {})[c["mem"]] = {
                 "n": len(tot), "reg_us": med(c["reg"]),
-                "dereg_us": med(c["dereg"]), "total_us": med(tot)}
+                "dereg_us": med(c["dereg"]), "total_us": med(tot),
+                "pmd": c.get("pmd", -1)}
         s["reg"] = []
         for size in sorted(rows):
             r = rows[size]
-            anon = tots[(size, "anon")]
-            ratios = {m: pratio(tots[(size, m)], anon) for m in r if m != "anon"}
-            s["reg"].append({"size": size, "abs": r, "ratio_to_anon": ratios})
-            if size >= GOAL_REG_MIN_SIZE:
-                for m in ("dax-ext4", "dax-xfs"):
-                    if m in ratios:
-                        goals.append({
-                            "goal": "reg+dereg %s %s <= %.2fx anonymous"
-                                    % (m, size_str(size), GOAL_REG_RATIO),
-                            "value": ratios[m],
-                            "met": ratios[m] <= GOAL_REG_RATIO})
+            for m, e in r.items():
+                anc = ANCHOR.get(m)
+                if anc in r:
+                    rr = pratios(tots[(size, m)], tots[(size, anc)])
+                    e["anchor"] = anc
+                    e["ratio"] = med(rr)
+                    e["ratio_iqr"] = [pct(rr, 25), pct(rr, 75)]
+                st = stock_tot.get((size, m))
+                if st:
+                    # two boots: ratio of medians, and the ratio of the
+                    # quartiles crosswise as its range
+                    o = tots[(size, m)]
+                    e["stock_us"] = med(st)
+                    e["vs_stock"] = div(med(o), med(st))
+                    e["vs_stock_range"] = [div(pct(o, 25), pct(st, 75)),
+                                           div(pct(o, 75), pct(st, 25))]
+            s["reg"].append({"size": size, "abs": r})
+            for m in GOAL_KINDS:
+                e = r.get(m)
+                if size >= GOAL_REG_MIN_SIZE and e and "ratio" in e:
+                    goals.append({
+                        "goal": "reg+dereg %s %s <= %.2fx %s"
+                                % (m, size_str(size), GOAL_REG_RATIO, e["anchor"]),
+                        "value": e["ratio"], "met": e["ratio"] <= GOAL_REG_RATIO})
+            for m in STOCK_KINDS:
+                e = r.get(m)
+                if size >= GOAL_REG_MIN_SIZE and e and "vs_stock" in e:
+                    goals.append({
+                        "goal": "reg+dereg %s %s <= %.2fx the stock kernel"
+                                % (m, size_str(size), GOAL_STOCK),
+                        "value": e["vs_stock"], "met": e["vs_stock"] <= GOAL_STOCK})
 
     bw = raw.get("bw")
     if bw:
@@ -189,51 +232,108 @@ def summarize(raw):
                                   "(DAX/anon <= %.2fx of N=%d's)"
                                   % (base["n"], rows[-1]["n"], GOAL_FLAT, base["n"]),
                           "value": worst, "met": worst <= GOAL_FLAT})
+
+    op = raw.get("open")
+    if op:
+        stock_plain = {}
+        for c in ((stock or {}).get("open") or {}).get("cells", []):
+            stock_plain[(c["mem"], c["op"])] = c["plain"]
+        s["open"] = []
+        for c in op["cells"]:
+            rr = pratios(c["leased"], c["plain"])
+            e = {"mem": c["mem"], "op": c["op"], "n": c["n"],
+                 "plain_us": med(c["plain"]), "leased_us": med(c["leased"]),
+                 "ratio": med(rr), "ratio_iqr": [pct(rr, 25), pct(rr, 75)]}
+            st = stock_plain.get((c["mem"], c["op"]))
+            if st:
+                e["stock_us"] = med(st)
+                e["vs_stock"] = div(med(c["plain"]), med(st))
+                e["vs_stock_range"] = [div(pct(c["plain"], 25), pct(st, 75)),
+                                       div(pct(c["plain"], 75), pct(st, 25))]
+            s["open"].append(e)
+            if rr:
+                goals.append({"goal": "%s of a %s file with %d MR(s) <= %.2fx without"
+                                      % (c["op"], c["mem"], c["n"], GOAL_OPEN),
+                              "value": e["ratio"], "met": e["ratio"] <= GOAL_OPEN})
+        seen = set()
+        for e in s["open"]:
+            if "vs_stock" in e and (e["mem"], e["op"]) not in seen:
+                seen.add((e["mem"], e["op"]))
+                goals.append({"goal": "%s of a %s file without MRs <= %.2fx stock"
+                                      % (e["op"], e["mem"], GOAL_STOCK),
+                              "value": e["vs_stock"], "met": e["vs_stock"] <= GOAL_STOCK})
     return s
 
 
-def table(raw, s):
+def table(raw, stock, s):
     L = []
     info = raw.get("info") or {}
     L.append("FS-DAX memory registration benchmarks (make bench)")
-    L.append("  kernel %s, %s vCPU(s) under QEMU %s, rxe0 on veth0; guest run took %d s"
-             % (info.get("kernel", "?"), info.get("cpus", "?"),
-                raw.get("accel", "TCG"), raw.get("seconds", 0)))
+    L.append("  kernel %s (%s), %s vCPU(s) under QEMU %s, rxe0 on veth0; guest run took %d s"
+             % (info.get("kernel", "?"),
+                "DEBUG options on" if raw.get("debug_kernel") else "no debug options",
+                info.get("cpus", "?"), raw.get("accel", "TCG"), raw.get("seconds", 0)))
+    if stock:
+        L.append("  stock: kernel %s (%s), the same guest and rdma-core, run took %d s"
+                 % (stock.get("kernel", "?"),
+                    "DEBUG options on" if stock.get("debug_kernel") else "no debug options",
+                    stock.get("seconds", 0)))
+    else:
+        L.append("  stock: no run of the stock kernel, no stock columns")
     L.append("  [abs]   absolute: emulated (TCG) times, comparable only inside this run")
     L.append("  [ratio] median of the ratios of paired samples run back to back (same round;")
     L.append("          in 4. the same MR index), except DAX/100 and anon/100: ratio of medians")
     L.append("")
 
     if "reg" in s:
-        mems = ["anon", "dax-ext4", "dax-xfs", "pagecache-ext4", "tmpfs", "anon-4k"]
-        L.append("1. ibv_reg_mr + ibv_dereg_mr, median per round")
-        L.append("   %-7s %3s  %-9s %-9s %-9s %-9s %-9s %-9s | %-7s %-7s %-7s %-7s %-7s"
-                 % ("size", "n", "anon", "dax-ext4", "dax-xfs", "pcache", "tmpfs", "anon-4k",
-                    "ext4/an", "xfs/an", "pc/an", "tmpfs/an", "4k/an"))
-        L.append("   %-7s %3s  %-59s | %s" % ("", "", "[abs]", "[ratio] to anon"))
+        L.append("1. ibv_reg_mr + ibv_dereg_mr, median per round; against the anchor of each "
+                 "kind (same round, same")
+        L.append("   access flags) and against the same kind on the stock kernel "
+                 "(bench-stock: another boot)")
+        L.append("   %-8s %-15s %3s  %-9s %-5s | %-11s %-19s | %-9s %-19s" % (
+            "size", "kind", "n", "reg+dereg", "PMD", "anchor", "ratio (p25-p75)",
+            "stock", "ours/stock (range)"))
+        L.append("   %-8s %-15s %3s  %-15s | %-31s | %s" % (
+            "", "", "", "[abs]", "[ratio] paired", "[abs] and ratio of medians"))
         for row in s["reg"]:
-            a, r = row["abs"], row["ratio_to_anon"]
-            L.append("   %-7s %3d  %-9s %-9s %-9s %-9s %-9s %-9s | %-7s %-7s %-7s %-7s %-7s" % (
-                size_str(row["size"]), a["anon"]["n"],
-                *[t_str(a[m]["total_us"]) if m in a else "n/a" for m in mems],
-                *[r_str(r.get(m, float("nan"))) for m in mems[1:]]))
+            a = row["abs"]
+            for m in REG_ORDER:
+                if m not in a:
+                    continue
+                e = a[m]
+                pmd = "-" if e["pmd"] < 0 else "%.0f%%" % (100 * e["pmd"])
+                if m == "devdax":
+                    pmd = "2M"
+                rat = ("%s (%.2f-%.2f)" % (r_str(e["ratio"]), *e["ratio_iqr"])
+                       if "ratio" in e else "")
+                st = ("%s (%.2f-%.2f)" % (r_str(e["vs_stock"]), *e["vs_stock_range"])
+                      if "vs_stock" in e else "")
+                L.append("   %-8s %-15s %3d  %-9s %-5s | %-11s %-19s | %-9s %-19s" % (
+                    size_str(row["size"]), m, e["n"], t_str(e["total_us"]), pmd,
+                    e.get("anchor", ""), rat,
+                    t_str(e["stock_us"]) if "stock_us" in e else "", st))
         L.append("   reg alone / dereg alone, median [abs]:")
         for row in s["reg"]:
             a = row["abs"]
             L.append("     %-8s " % size_str(row["size"]) + "  ".join(
                 "%s %s/%s" % (m, t_str(a[m]["reg_us"]), t_str(a[m]["dereg_us"]))
-                for m in mems if m in a))
+                for m in REG_ORDER if m in a))
         big = max(r["size"] for r in s["reg"])
-        L.append("   anon: THPs (the guest's default, always); anon-4k: MADV_NOHUGEPAGE. pcache: "
-                 "ext4 page cache on")
-        L.append("   the 256 MiB ramdisk (/mnt/nodax), up to 64 MiB, registered READ-ONLY: "
-                 "6.12 refuses a writable")
-        L.append("   long-term pin of it (EFAULT). tmpfs (/tmp) is page cache too (shmem), "
-                 "writable, every size.")
+        L.append("   anon: THPs (the guest's default, always); anon-4k: MADV_NOHUGEPAGE. "
+                 "devdax: /dev/dax3.0,")
+        L.append("   2 MiB aligned (PMD entries only). dax-ext4/-xfs: a file mapped at a "
+                 "2 MiB aligned address;")
+        L.append("   PMD: the share of it that DAX PMD faults mapped (dax_pmd_fault_done "
+                 "NOPAGE), on file systems")
+        L.append("   made with a 2 MiB stripe unit. dax-*-4k: the same file mapped 4 KiB "
+                 "off a 2 MiB boundary,")
+        L.append("   4 KiB entries only. pagecache-ext4 (ramdisk, up to 64 MiB) and "
+                 "anon-4k-ro: READ-ONLY, 6.12")
+        L.append("   refuses a writable long-term pin of ext4's page cache; tmpfs is "
+                 "shmem page cache, writable.")
         if big < GIB:
-            L.append("   largest size: %s, not 1 GiB: the pmem file systems are 1 GiB "
-                     "devices, 1 GiB does not fit" % size_str(big))
-            L.append("   on them; the same size is used for every kind of memory.")
+            L.append("   largest size: %s, not 1 GiB: the pmem devices are 1 GiB, "
+                     "the same size for every kind." % size_str(big))
         L.append("")
 
     if "bw" in s:
@@ -323,6 +423,25 @@ def table(raw, s):
                  "(CAP_IPC_LOCK)." % raw.get("ulimit_l", "?"))
         L.append("")
 
+    if "open" in s:
+        L.append("5. What MRs on a file cost everybody else: one open+close, one 4 KiB "
+                 "pwrite, one ftruncate")
+        L.append("   to the same size, on a DAX file with N MRs of 4 KiB against one "
+                 "without (in turns)")
+        L.append("   %-9s %-8s %4s  %-9s %-9s | %-19s | %-9s %-19s" % (
+            "fs", "op", "N", "no MR", "N MRs", "N MRs/none (p25-p75)", "stock",
+            "none/stock (range)"))
+        for e in s["open"]:
+            L.append("   %-9s %-8s %4d  %-9s %-9s | %-19s | %-9s %-19s" % (
+                e["mem"], e["op"], e["n"], t_str(e["plain_us"]), t_str(e["leased_us"]),
+                "%s (%.2f-%.2f)" % (r_str(e["ratio"]), *e["ratio_iqr"]),
+                t_str(e["stock_us"]) if "stock_us" in e else "",
+                "%s (%.2f-%.2f)" % (r_str(e["vs_stock"]), *e["vs_stock_range"])
+                if "vs_stock" in e else ""))
+        L.append("   per operation, median of samples of %d; stock: the file without "
+                 "MRs on the stock kernel." % raw["open"]["ops_per_sample"])
+        L.append("")
+
     L.append("Goals")
     for g in s["goals"]:
         L.append("   %-8s %-66s %s" % (verdict(g["met"]), g["goal"], r_str(g["value"])))
@@ -343,24 +462,25 @@ def plot(raw, s, path):
 
     a = ax[0][0]
     if "reg" in s:
-        for m, style in (("anon", "o-"), ("dax-ext4", "s-"), ("dax-xfs", "^-"),
-                         ("pagecache-ext4", "x--"), ("tmpfs", "d--"),
-                         ("anon-4k", "o:")):
+        for m, style in (("anon", "o-"), ("anon-4k", "o:"), ("devdax", "D-"),
+                         ("dax-ext4", "s-"), ("dax-xfs", "^-"), ("dax-ext4-4k", "s:"),
+                         ("dax-xfs-4k", "^:"), ("tmpfs", "d--")):
             pts = [(r["size"], r["abs"][m]["total_us"] / 1e3)
                    for r in s["reg"] if m in r["abs"]]
             if pts:
                 a.plot(*zip(*pts), style, label=m)
         for r in s["reg"]:
-            if "dax-ext4" in r["ratio_to_anon"]:
-                a.annotate("%.2fx" % r["ratio_to_anon"]["dax-ext4"],
-                           (r["size"], r["abs"]["dax-ext4"]["total_us"] / 1e3),
+            e = r["abs"].get("dax-ext4")
+            if e and "ratio" in e:
+                a.annotate("%.2fx" % e["ratio"], (r["size"], e["total_us"] / 1e3),
                            textcoords="offset points", xytext=(5, -12), fontsize=8)
         a.set_xscale("log", base=2)
         a.set_yscale("log")
         a.set_xticks([r["size"] for r in s["reg"]])
         a.set_xticklabels([size_str(r["size"]) for r in s["reg"]])
         a.set_ylabel("reg + dereg, median [ms] (abs)")
-        a.set_title("1. registration + deregistration (labels: dax-ext4 / anon)", fontsize=10)
+        a.set_title("1. registration + deregistration (labels: dax-ext4 / devdax)",
+                    fontsize=10)
         a.legend(fontsize=8)
         a.grid(True, which="both", alpha=0.3)
 
@@ -427,37 +547,55 @@ def plot(raw, s, path):
     fig.savefig(path, dpi=110)
 
 
+def load(path):
+    with open(path) as f:
+        raw = json.load(f)
+    raw["accel"] = "TCG" if "TCG" in raw.get("cpu_model", "TCG") else "KVM"
+    return raw
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    raw_path, outdir = sys.argv[1:]
+    raw_path, outdir = sys.argv[1], sys.argv[-1]
     try:
-        with open(raw_path) as f:
-            raw = json.load(f)
+        raw = load(raw_path)
     except (OSError, ValueError) as e:
         print("ERROR: no usable benchmark results in %s: %s" % (raw_path, e))
         return 1
-    raw["accel"] = "TCG" if "TCG" in raw.get("cpu_model", "TCG") else "KVM"
+    stock, stock_err = None, None
+    if len(sys.argv) == 4:
+        try:
+            stock = load(sys.argv[2])
+        except (OSError, ValueError) as e:
+            stock_err = "%s: %s" % (sys.argv[2], e)
     os.makedirs(outdir, exist_ok=True)
-    s = summarize(raw)
-    txt = table(raw, s)
+    s = summarize(raw, stock)
+    txt = table(raw, stock, s)
     bad = [m for m, st in (raw.get("status") or {}).items() if st["rc"] != 0]
-    if "jiffies" in raw.get("clocksource", ""):
-        txt += ("ERROR: the guest's clock was %s (4 ms steps): its TSC calibration "
-                "failed, these times are not usable\n" % raw["clocksource"])
-        bad.append("clock")
+    bad += ["stock " + m for m, st in ((stock or {}).get("status") or {}).items()
+            if st["rc"] != 0]
+    if stock_err:
+        txt += "ERROR: no usable stock results in %s\n" % stock_err
+        bad.append("stock")
+    for r in (raw, stock):
+        if r and "jiffies" in r.get("clocksource", ""):
+            txt += ("ERROR: the guest's clock was %s (4 ms steps): its TSC calibration "
+                    "failed, these times are not usable\n" % r["clocksource"])
+            bad.append("clock")
     if bad:
         txt += "ERROR: benchmark mode(s) failed in the guest: %s (see bench-MODE.log)\n" \
                % ", ".join(bad)
-    if raw.get("dmesg_problems"):
-        txt += "WARNING: the guest's dmesg reported %d problem line(s)\n" \
-               % raw["dmesg_problems"]
+    for name, r in (("", raw), ("stock ", stock)):
+        if r and r.get("dmesg_problems"):
+            txt += "WARNING: the %sguest's dmesg reported %d problem line(s)\n" \
+                   % (name, r["dmesg_problems"])
     sys.stdout.write(txt)
     with open(os.path.join(outdir, "bench.txt"), "w") as f:
         f.write(txt)
     with open(os.path.join(outdir, "bench.json"), "w") as f:
-        json.dump({"summary": s, "raw": raw}, f, indent=1)
+        json.dump({"summary": s, "raw": raw, "raw_stock": stock}, f, indent=1)
     try:
         plot(raw, s, os.path.join(outdir, "bench.png"))
     except ImportError as e:

@@ -2,7 +2,8 @@
 # Build the guest kernel: tinyconfig + tests/kernel.config, bzImage only,
 # through ccache, out of tree.
 #   kernel.sh SRC OBJ LOCALVERSION
-# KCONFIG_EXTRA=FILE merges one more fragment after it (make test-kasan).
+# KCONFIG_EXTRA=FILE merges one more fragment after it (make test-kasan,
+# make bench's non-debug kernel).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,20 +24,26 @@ if [ ! -f "$obj/.config" ] || [ $stale = 1 ] ||
 	run kconfig-$(basename "$obj") kmake tinyconfig
 	run kconfig-$(basename "$obj") "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}"
 	run kconfig-$(basename "$obj") kmake olddefconfig
+	# Each option's last value across the fragments (a later fragment
+	# may turn off what kernel.config turns on).
 	bad=0
+	declare -A want=()
 	while IFS= read -r line; do
 		case $line in '' | '#'*) continue ;; esac
-		opt=${line%%=*} val=${line#*=}
+		want[${line%%=*}]=${line#*=}
+	done < <(cat "${frags[@]}")
+	for opt in "${!want[@]}"; do
+		val=${want[$opt]}
 		if [ "$val" = n ]; then
 			if grep -q "^$opt=" "$obj/.config"; then
 				warn "$opt is set but the fragment says n"
 				bad=1
 			fi
-		elif ! grep -qx "$line" "$obj/.config"; then
-			warn "kernel config lost $line (got: $(grep "^$opt=\|# $opt is" "$obj/.config" || echo nothing))"
+		elif ! grep -qx "$opt=$val" "$obj/.config"; then
+			warn "kernel config lost $opt=$val (got: $(grep "^$opt=\|# $opt is" "$obj/.config" || echo nothing))"
 			bad=1
 		fi
-	done < <(cat "${frags[@]}")
+	done
 	[ $bad = 0 ] || die "${frags[*]#"$TOP"/} do not survive olddefconfig"
 	echo "$src" >"$obj/.frag-src"
 fi

@@ -7,7 +7,9 @@
  *
  *   bench info              device limits, RLIMIT_MEMLOCK, free space
  *   bench reg [SCALE]       ibv_reg_mr + ibv_dereg_mr, 4 KiB .. 1 GiB,
- *                           anonymous vs DAX (ext4, xfs) vs page cache
+ *                           FS-DAX (ext4, xfs; PMD and 4 KiB entries) vs
+ *                           device-DAX vs anonymous (THP, 4 KiB) vs page
+ *                           cache
  *   bench bw [SCALE]        RDMA WRITE/READ into/out of a DAX MR, an
  *                           anonymous MR, and an anonymous MR + memcpy
  *                           to/from the DAX mapping (what stock Linux
@@ -17,6 +19,8 @@
  *   bench scale [SCALE]     N MRs on one file: per-MR registration time,
  *                           truncate time with N MRs registered, punch
  *                           time under one of the N MRs and under none
+ *   bench open [SCALE]      open+close, pwrite and same-size ftruncate of
+ *                           a DAX file with N MRs against one without
  *
  * SCALE (default 1) multiplies the repetition counts and time budgets, so
  * that a quick trial run can use 0.1.
@@ -94,32 +98,75 @@ static void print_samples(const char *name, struct samples *s)
 }
 
 /*
- * Kinds of memory under an MR. The page cache of ext4 registers read-only
- * only: a writable long-term pin of it is refused with EFAULT (6.12's
- * writable_file_mapping_allowed(), see tests/c/reg_mr.c); tmpfs is page
- * cache that does register writable.
+ * Kinds of memory under an MR, each registered with the same access flags
+ * as the kind it is compared with:
+ *   anon, anon-4k         anonymous memory with THPs (the guest's default,
+ *                         always) and without (MADV_NOHUGEPAGE)
+ *   devdax                /dev/dax3.0, a devdax namespace with 2 MiB
+ *                         alignment: what pmem users register today, on a
+ *                         stock kernel too (PMD entries by construction)
+ *   dax-ext4, dax-xfs     a file on the FS-DAX file system, mapped at a
+ *                         2 MiB aligned address: PMD entries where its
+ *                         blocks are 2 MiB aligned on the media (make bench
+ *                         makes the file systems with a 2 MiB stripe unit;
+ *                         the fraction mapped by PMD faults is measured)
+ *   dax-*-4k              the same file mapped 4 KiB off a 2 MiB boundary:
+ *                         4 KiB entries only
+ *   tmpfs                 shmem page cache, writable
+ *   pagecache-ext4,       ext4 page cache on the ramdisk, and the anonymous
+ *   anon-4k-ro            memory it is compared with, both READ-ONLY:
+ *                         6.12 refuses a writable long-term pin of it
+ *                         (EFAULT, writable_file_mapping_allowed())
  */
 #define ACCESS_RO	IBV_ACCESS_REMOTE_READ
+#define DEVDAX		"/dev/dax3.0"
 
 enum mem {
-	M_ANON, M_DAX_EXT4, M_DAX_XFS, M_PAGECACHE, M_TMPFS,
-	M_ANON_4K,	/* anonymous, MADV_NOHUGEPAGE: no THPs */
+	M_ANON, M_ANON_4K, M_DEVDAX, M_DAX_EXT4, M_DAX_XFS, M_DAX_EXT4_4K,
+	M_DAX_XFS_4K, M_TMPFS, M_PAGECACHE, M_ANON_4K_RO,
 	NMEM
 };
 
 static const char *const mem_name[NMEM] = {
-	"anon", "dax-ext4", "dax-xfs", "pagecache-ext4", "tmpfs", "anon-4k",
+	"anon", "anon-4k", "devdax", "dax-ext4", "dax-xfs", "dax-ext4-4k",
+	"dax-xfs-4k", "tmpfs", "pagecache-ext4", "anon-4k-ro",
 };
 
 static const char *const mem_dir[NMEM] = {
-	NULL, RT_EXT4, RT_XFS, RT_NODAX, RT_TMPFS, NULL,
+	NULL, NULL, NULL, RT_EXT4, RT_XFS, RT_EXT4, RT_XFS, RT_TMPFS, RT_NODAX,
+	NULL,
 };
+
+/* The kind whose file a 4 KiB DAX kind maps again, or -1. */
+static int mem_base(enum mem m)
+{
+	return m == M_DAX_EXT4_4K ? M_DAX_EXT4 :
+	       m == M_DAX_XFS_4K ? M_DAX_XFS : -1;
+}
+
+static bool mem_is_fsdax(enum mem m)
+{
+	return m >= M_DAX_EXT4 && m <= M_DAX_XFS_4K;
+}
+
+static bool mem_4k(enum mem m)
+{
+	return m == M_ANON_4K || m == M_ANON_4K_RO || m == M_DAX_EXT4_4K ||
+	       m == M_DAX_XFS_4K;
+}
+
+static int mem_access(enum mem m)
+{
+	return m == M_PAGECACHE || m == M_ANON_4K_RO ? ACCESS_RO : ACCESS;
+}
 
 struct region {
 	enum mem mem;
 	size_t size;
 	char *p;
 	int fd;
+	bool own_file;		/* created it: unlink it at the end */
+	double pmd;		/* fraction mapped by DAX PMD faults */
 	char path[64];
 };
 
@@ -142,64 +189,131 @@ static size_t fs_free(const char *dir)
 	return (size_t)s.f_bavail * s.f_frsize;
 }
 
+#define TRACE	"/sys/kernel/tracing/"
+
+static int write_str(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, strlen(v)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Touch @r and count the DAX PMD faults that mapped a PMD (VM_FAULT_NOPAGE
+ * in the dax_pmd_fault_done tracepoint): the fraction of @r they map, or
+ * -1 if tracing is not there.
+ */
+static double touch_count_pmd(struct region *r)
+{
+	char line[512];
+	long nopage = 0;
+	FILE *f;
+
+	if (write_str(TRACE "trace", "") ||
+	    write_str(TRACE "events/fs_dax/dax_pmd_fault_done/enable", "1")) {
+		touch(r->p, r->size);
+		return -1;
+	}
+	touch(r->p, r->size);
+	write_str(TRACE "events/fs_dax/dax_pmd_fault_done/enable", "0");
+	f = fopen(TRACE "trace", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "dax_pmd_fault_done") &&
+		    strstr(line, "NOPAGE"))
+			nopage++;
+	fclose(f);
+	return (double)nopage * PMD / r->size;
+}
+
 /*
  * Map @size bytes of @mem at a 2 MiB-aligned address (so that anonymous
- * memory gets THPs and DAX files PMD mappings when their blocks allow),
- * allocated and written once. 0 or -errno.
+ * memory gets THPs and DAX files PMD mappings when their blocks allow;
+ * 4 KiB off that for the dax-*-4k kinds), allocated and written once.
+ * @base: the region whose file a dax-*-4k kind maps again. 0 or -errno.
  */
-static int region_map(struct region *r, enum mem mem, size_t size,
-		      const char *name)
+static int region_map_base(struct region *r, enum mem mem, size_t size,
+			   const char *name, const struct region *base)
 {
-	size_t span = size + PMD;
+	size_t span = size + 2 * PMD;
 	char *area, *p;
-	int flags = MAP_SHARED | MAP_FIXED;
+	int flags = MAP_SHARED | MAP_FIXED, err;
 
 	memset(r, 0, sizeof(*r));
 	r->mem = mem;
 	r->size = size;
 	r->fd = -1;
+	r->pmd = -1;
 	area = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (area == MAP_FAILED)
 		return -errno;
 	p = (char *)(((uintptr_t)area + PMD - 1) & ~(PMD - 1));
-	if (!mem_dir[mem]) {
+	if (mem_base(mem) >= 0) {
+		p += 4096;
+		r->fd = base ? dup(base->fd) : -1;
+		if (r->fd < 0)
+			goto err;
+	} else if (mem == M_DEVDAX) {
+		r->fd = open(DEVDAX, O_RDWR);
+		if (r->fd < 0)
+			goto err;
+	} else if (!mem_dir[mem]) {
 		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
 	} else {
 		snprintf(r->path, sizeof(r->path), "%s/%s", mem_dir[mem], name);
 		r->fd = open(r->path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-		if (r->fd < 0 || fallocate(r->fd, 0, 0, size))
+		if (r->fd < 0)
+			goto err;
+		r->own_file = true;
+		if (fallocate(r->fd, 0, 0, size))
 			goto err;
 	}
 	if (mmap(p, size, PROT_READ | PROT_WRITE, flags, r->fd, 0) != p)
 		goto err;
-	if (mem == M_ANON_4K && madvise(p, size, MADV_NOHUGEPAGE))
+	if (mem_4k(mem) && !mem_is_fsdax(mem) &&
+	    madvise(p, size, MADV_NOHUGEPAGE))
 		goto err;
-	if (p > area)
-		munmap(area, p - area);
+	munmap(area, p - area);
 	munmap(p + size, area + span - (p + size));
 	r->p = p;
-	touch(p, size);
+	if (mem_is_fsdax(mem))
+		r->pmd = touch_count_pmd(r);
+	else
+		touch(p, size);
 	return 0;
 err:
-	size = errno;
+	err = errno;
 	munmap(area, span);
-	if (r->fd >= 0) {
+	if (r->fd >= 0)
 		close(r->fd);
+	if (r->own_file)
 		unlink(r->path);
-	}
-	return -size;
+	return -err;
+}
+
+static int region_map(struct region *r, enum mem mem, size_t size,
+		      const char *name)
+{
+	return region_map_base(r, mem, size, name, NULL);
 }
 
 static void region_unmap(struct region *r)
 {
 	if (r->p)
 		munmap(r->p, r->size);
-	if (r->fd >= 0) {
+	if (r->fd >= 0)
 		close(r->fd);
+	if (r->own_file)
 		unlink(r->path);
-	}
 	r->p = NULL;
 	r->fd = -1;
+	r->own_file = false;
 }
 
 /* Give a truncated file its size and blocks back and map them again. */
@@ -221,6 +335,20 @@ static void open_rt(int depth, int rd_atomic)
 		die("opening rxe0", -ret);
 }
 
+/* The size of /dev/dax3.0, 0 if there is none. */
+static size_t devdax_size(void)
+{
+	char buf[64] = "";
+	FILE *f = fopen("/sys/bus/dax/devices/dax3.0/size", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoull(buf, NULL, 0);
+}
+
 /* --- info -------------------------------------------------------------- */
 
 static int mode_info(void)
@@ -228,6 +356,7 @@ static int mode_info(void)
 	struct ibv_device_attr a;
 	struct utsname u;
 	struct rlimit rl;
+	const char *sep = "";
 	int i;
 
 	open_rt(0, 0);
@@ -245,11 +374,11 @@ static int mode_info(void)
 	       rl.rlim_max == RLIM_INFINITY ? -1LL : (long long)rl.rlim_max,
 	       (int)geteuid());
 	printf("\"free_bytes\": {");
-	for (i = 1; i < NMEM; i++)
-		if (mem_dir[i])
-			printf("%s\"%s\": %zu", i > 1 ? ", " : "",
-			       mem_name[i], fs_free(mem_dir[i]));
-	printf("}}\n");
+	for (i = 0; i < NMEM; i++)
+		if (mem_dir[i] && mem_base(i) < 0)
+			printf("%s\"%s\": %zu", sep, mem_name[i],
+			       fs_free(mem_dir[i])), sep = ", ";
+	printf("}, \"devdax_size\": %zu}\n", devdax_size());
 	rt_close(&rt);
 	return 0;
 }
@@ -270,21 +399,23 @@ static int mode_reg(void)
 {
 	struct reg_size sizes[] = {
 		{ 4 * KIB,  20, 300, 10 },
-		{ 2 * MIB,  10, 60, 30 },
-		{ 64 * MIB, 5, 15, 60 },
-		{ 1 * GIB,  3, 5, 150 },
+		{ 2 * MIB,  10, 60, 40 },
+		{ 64 * MIB, 5, 15, 80 },
+		{ 1 * GIB,  3, 5, 200 },
 	};
 	struct samples reg[NMEM] = { 0 }, dereg[NMEM] = { 0 };
 	struct region r[NMEM];
 	bool have[NMEM];
+	int refused[NMEM] = { 0 };
 	int i, m, k, first = 1;
-	size_t big;
+	size_t big, dd = devdax_size();
 
 	open_rt(0, 0);
 	/*
 	 * The largest size: 1 GiB where it fits; the pmem file systems are
 	 * 1 GiB devices, so less than that is free on them: the largest
-	 * multiple of 64 MiB that fits on both, the same for every kind.
+	 * multiple of 64 MiB that fits on both and on the devdax namespace,
+	 * the same for every kind.
 	 */
 	big = 1 * GIB;
 	for (m = M_DAX_EXT4; m <= M_DAX_XFS; m++) {
@@ -293,6 +424,8 @@ static int mode_reg(void)
 		if (f < big)
 			big = f;
 	}
+	if (dd && (dd & ~(64 * MIB - 1)) < big)
+		big = dd & ~(64 * MIB - 1);
 	sizes[3].size = big;
 
 	printf("{\"unit\": \"us\", \"cells\": [");
@@ -302,6 +435,7 @@ static int mode_reg(void)
 		int nrep = 0;
 
 		for (m = 0; m < NMEM; m++) {
+			size_t len = size;
 			int ret;
 
 			have[m] = false;
@@ -309,7 +443,14 @@ static int mode_reg(void)
 			if (m == M_PAGECACHE &&
 			    size + 16 * MIB > fs_free(mem_dir[m]))
 				continue;
-			ret = region_map(&r[m], m, size, "bench_reg");
+			if (m == M_DEVDAX && !dd)
+				continue;
+			/* devdax maps whole 2 MiB pages only */
+			if (m == M_DEVDAX && len < PMD)
+				len = PMD;
+			ret = region_map_base(&r[m], m, len, "bench_reg",
+					      mem_base(m) >= 0 ?
+					      &r[mem_base(m)] : NULL);
 			if (ret)
 				die(mem_name[m], -ret);
 			have[m] = true;
@@ -322,12 +463,18 @@ static int mode_reg(void)
 				struct ibv_mr *mr;
 				long long t0;
 
-				if (!have[m])
+				if (!have[m] || refused[m])
 					continue;
 				t0 = rt_now_ns();
 				mr = ibv_reg_mr(rt.pd, r[m].p, size,
-						m == M_PAGECACHE ?
-						ACCESS_RO : ACCESS);
+						mem_access(m));
+				/* the stock kernel: FS-DAX is refused */
+				if (!mr && errno == EOPNOTSUPP &&
+				    mem_is_fsdax(m) &&
+				    !rt_kernel_has_series()) {
+					refused[m] = errno;
+					continue;
+				}
 				if (!mr)
 					die(mem_name[m], errno);
 				add(&reg[m], us_since(t0));
@@ -338,16 +485,19 @@ static int mode_reg(void)
 			}
 			nrep++;
 		}
-		for (m = 0; m < NMEM; m++) {
+		for (m = NMEM - 1; m >= 0; m--) {
 			if (!have[m])
 				continue;
 			printf("%s\n  {\"mem\": \"%s\", \"size\": %zu, ",
 			       first ? "" : ",", mem_name[m], size);
 			first = 0;
+			printf("\"pmd\": %.3f, \"refused\": %d, ", r[m].pmd,
+			       refused[m]);
 			print_samples("reg", &reg[m]);
 			printf(", ");
 			print_samples("dereg", &dereg[m]);
 			printf("}");
+			/* the 4 KiB kinds first: they map their base's file */
 			region_unmap(&r[m]);
 		}
 		fflush(stdout);
@@ -900,10 +1050,125 @@ static int mode_scale(void)
 	return 0;
 }
 
+/* --- open ------------------------------------------------------------- */
+
+/*
+ * What an MR over a file costs everybody else who uses the file: open(2) +
+ * close(2), a 4 KiB pwrite(2) of an allocated page no MR covers, and an
+ * ftruncate(2) to the same size (setattr without a layout change), on a
+ * file with N MRs against a file with none, in turns, on each DAX file
+ * system. On the stock kernel (no MR can be registered) only the file
+ * without MRs is timed, to compare with this kernel's.
+ */
+#define OPEN_LEN	(4 * MIB)
+#define OPEN_OPS	200		/* operations per sample */
+
+enum open_op { O_OPEN, O_WRITE, O_SETATTR, NOPS };
+static const char *const op_name[NOPS] = { "open", "write", "setattr" };
+
+static double time_op(struct region *r, enum open_op op)
+{
+	char buf[4096];
+	long long t0;
+	int i, fd;
+
+	memset(buf, 2, sizeof(buf));
+	t0 = rt_now_ns();
+	for (i = 0; i < OPEN_OPS; i++) {
+		switch (op) {
+		case O_OPEN:
+			fd = open(r->path, O_RDWR);
+			if (fd < 0)
+				die("open", errno);
+			close(fd);
+			break;
+		case O_WRITE:
+			if (pwrite(r->fd, buf, sizeof(buf), OPEN_LEN - 4096) !=
+			    sizeof(buf))
+				die("pwrite", errno);
+			break;
+		default:
+			if (ftruncate(r->fd, OPEN_LEN))
+				die("ftruncate", errno);
+			break;
+		}
+	}
+	return us_since(t0) / OPEN_OPS;
+}
+
+static int mode_open(void)
+{
+	static const int ns[] = { 1, 100 };
+	static const enum mem fss[] = { M_DAX_EXT4, M_DAX_XFS };
+	struct ibv_mr *mrs[100];
+	int rounds = reps(25), f, n, k, o, j, first = 1;
+	bool series = rt_kernel_has_series();
+
+	open_rt(0, 0);
+	printf("{\"unit\": \"us per op\", \"ops_per_sample\": %d, \"cells\": [",
+	       OPEN_OPS);
+	for (f = 0; f < 2; f++) {
+		for (n = 0; n < (series ? 2 : 1); n++) {
+			struct samples plain[NOPS] = { 0 }, leased[NOPS] = { 0 };
+			struct region a, b;
+
+			if (region_map(&a, fss[f], OPEN_LEN, "bench_open_a") ||
+			    region_map(&b, fss[f], OPEN_LEN, "bench_open_b"))
+				die("open: mapping", ENOMEM);
+			for (j = 0; series && j < ns[n]; j++) {
+				mrs[j] = ibv_reg_mr(rt.pd, b.p + j * 4096, 4096,
+						    ACCESS);
+				if (!mrs[j])
+					die("open: ibv_reg_mr", errno);
+			}
+			for (k = -1; k < rounds; k++)
+				for (o = 0; o < NOPS; o++) {
+					double x, y;
+
+					/* in turns: the first of a pair
+					 * alternates */
+					if (k & 1) {
+						x = time_op(&a, o);
+						y = series ? time_op(&b, o) : 0;
+					} else {
+						y = series ? time_op(&b, o) : 0;
+						x = time_op(&a, o);
+					}
+					if (k < 0)
+						continue;
+					add(&plain[o], x);
+					if (series)
+						add(&leased[o], y);
+				}
+			for (j = 0; series && j < ns[n]; j++)
+				if (ibv_dereg_mr(mrs[j]))
+					die("open: ibv_dereg_mr", errno);
+			for (o = 0; o < NOPS; o++) {
+				printf("%s\n  {\"mem\": \"%s\", \"op\": \"%s\", \"n\": %d, ",
+				       first ? "" : ",", mem_name[fss[f]],
+				       op_name[o], series ? ns[n] : 0);
+				first = 0;
+				print_samples("plain", &plain[o]);
+				printf(", ");
+				print_samples("leased", &leased[o]);
+				printf("}");
+			}
+			region_unmap(&a);
+			region_unmap(&b);
+			fflush(stdout);
+			fprintf(stderr, "open: %s, %d MRs, %d rounds\n",
+				mem_name[fss[f]], series ? ns[n] : 0, rounds);
+		}
+	}
+	printf("\n]}\n");
+	rt_close(&rt);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench info|reg|bw|revoke|scale [SCALE]\n");
+		fprintf(stderr, "usage: bench info|reg|bw|revoke|scale|open [SCALE]\n");
 		return 2;
 	}
 	if (argc > 2)
@@ -920,6 +1185,8 @@ int main(int argc, char **argv)
 		return mode_revoke();
 	if (!strcmp(argv[1], "scale"))
 		return mode_scale();
+	if (!strcmp(argv[1], "open"))
+		return mode_open();
 	fprintf(stderr, "bench: unknown mode %s\n", argv[1]);
 	return 2;
 }

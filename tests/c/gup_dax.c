@@ -161,6 +161,31 @@ TEST_F(gup, user_lease_is_not_a_pin_permit)
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
+/*
+ * No public GUP flag lets a caller claim a lease: FOLL_LONGTERM with any
+ * bit that no public FOLL_* flag uses (bit 13 was the series' public
+ * FOLL_LONGTERM_LEASE; bits 16-23 are internal, refused with a warning)
+ * is refused on the shared DAX mapping as without it.
+ */
+TEST_F(gup, no_gup_flag_is_a_pin_permit)
+{
+	static const int bits[] = { 13, 14, 15, 24, 25, 26, 27, 28, 29, 30 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		EXPECT_EQ(0, pinned(self->gup_fd, PIN_LONGTERM_BENCHMARK,
+				    self->shared, FOLL_WRITE | (1U << bits[i])))
+			TH_LOG("FOLL_LONGTERM | bit %d pinned the shared DAX mapping",
+			       bits[i]);
+		/* the control: the same flags pin anonymous memory */
+		EXPECT_EQ((long)LEN, pinned(self->gup_fd,
+					    PIN_LONGTERM_BENCHMARK, self->anon,
+					    FOLL_WRITE | (1U << bits[i])));
+	}
+	EXPECT_EQ(self->pin0, rt_vm_pin_kb());
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
+}
+
 /* A short pin (no FOLL_LONGTERM) of the same pages works as on stock. */
 TEST_F(gup, short_term_pin_works)
 {

@@ -675,6 +675,69 @@ static int trace_count(const char *what)
 }
 
 /*
+ * A long-term lease costs the file's other users nothing: open(2) and
+ * write(2) check the inode's list of the other kinds of lease without a
+ * lock, and long-term leases are not on it. Each __break_lease() call
+ * passes every lease of that list through the filelock:time_out_leases
+ * tracepoint; with only a long-term lease none may fire. The control: a
+ * read lease next to it, the same opens, and the tracepoint fires.
+ */
+#define TOL_EVENT	"/sys/kernel/tracing/events/filelock/time_out_leases/enable"
+
+static int opens_and_writes(const char *path, int fd, int n)
+{
+	char buf[4096];
+	int i, f;
+
+	memset(buf, 7, sizeof(buf));
+	for (i = 0; i < n; i++) {
+		f = open(path, O_RDONLY);
+		if (f < 0)
+			return -errno;
+		close(f);
+		if (fd >= 0 && pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf))
+			return -errno;
+	}
+	return 0;
+}
+
+static int traced_opens(const char *path, int fd, int n)
+{
+	int ret;
+
+	if (rt_write_str(TRACE_FILE, "") || rt_write_str(TOL_EVENT, "1"))
+		return -1;
+	ret = opens_and_writes(path, fd, n);
+	rt_write_str(TOL_EVENT, "0");
+	return ret ? -1 : trace_count("time_out_leases:");
+}
+
+TEST_F_TIMEOUT(lease, open_and_write_skip_the_lease_code, TIMEOUT)
+{
+	int rfd;
+
+	take_longterm(_metadata, self);
+	EXPECT_EQ(0, traced_opens(self->path, self->fd, 20))
+		TH_LOG("open(2)/pwrite(2) of a file with only a long-term lease went through __break_lease()");
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	close(self->fd);
+
+	/* The control: a read lease on the same file (no writer now). */
+	rfd = open(self->path, O_RDONLY);
+	ASSERT_LE(0, rfd);
+	self->fd = rfd;
+	ASSERT_EQ(0, fcntl(rfd, F_SETLEASE, F_LONGTERM));
+	ASSERT_EQ(0, fcntl(rfd, F_SETLEASE, F_RDLCK));
+	EXPECT_LE(5, traced_opens(self->path, -1, 5))
+		TH_LOG("the tracepoint did not fire for a read lease");
+	EXPECT_EQ(F_RDLCK, fcntl(rfd, F_GETLEASE));
+	ASSERT_EQ(0, fcntl(rfd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+}
+
+/*
  * A holder that does not release its long-term lease within
  * lease-break-time loses it, and gets SIGBUS: it is still using memory
  * whose blocks the layout change frees. The change completes after the

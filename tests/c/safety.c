@@ -1158,9 +1158,27 @@ TEST_F_TIMEOUT(reflink, reflinked_read_only_mapping_refused, TIMEOUT)
 	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
-TEST_F_TIMEOUT(reflink, reflinked_writable_mapping_unshares, TIMEOUT)
+/*
+ * Read every page of @map: the mapping gets read-only entries, which a pin
+ * may meet in GUP-fast.
+ */
+static void prefault_read(const void *map, size_t len)
 {
-	struct ctx *c = &self->c;
+	const volatile char *p = map;
+	size_t i;
+
+	for (i = 0; i < len; i += 4096)
+		(void)p[i];
+}
+
+/*
+ * A writable mapping of b: the registration unshares its blocks. With
+ * @prefault, its read-only entries of the shared blocks are there already:
+ * GUP-fast must leave them to the slow path, which unshares them.
+ */
+static void writable_mapping_unshares(struct __test_metadata *_metadata,
+				      struct ctx *c, bool prefault)
+{
 	enum ibv_event_type type;
 	struct ibv_mr *mr, *emr;
 	int a, b, b2, err, shared, n;
@@ -1183,6 +1201,8 @@ TEST_F_TIMEOUT(reflink, reflinked_writable_mapping_unshares, TIMEOUT)
 
 	map = map_file(c, b, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
 	ASSERT_NE(NULL, map);
+	if (prefault)
+		prefault_read(map, SMALL);
 	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
 	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
 	EXPECT_EQ(1, rt_longterm_leases(b));
@@ -1210,6 +1230,16 @@ TEST_F_TIMEOUT(reflink, reflinked_writable_mapping_unshares, TIMEOUT)
 	ASSERT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(b));
 	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
+}
+
+TEST_F_TIMEOUT(reflink, reflinked_writable_mapping_unshares, TIMEOUT)
+{
+	writable_mapping_unshares(_metadata, &self->c, false);
+}
+
+TEST_F_TIMEOUT(reflink, reflinked_prefaulted_mapping_unshares, TIMEOUT)
+{
+	writable_mapping_unshares(_metadata, &self->c, true);
 }
 
 TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
@@ -1894,22 +1924,43 @@ FIXTURE_VARIANT_ADD(private_map, ext4) { .dir = RT_EXT4 };
 FIXTURE_VARIANT_ADD(private_map, xfs) { .dir = RT_XFS };
 
 static void private_map(struct __test_metadata *_metadata, struct ctx *c,
-			int access)
+			int access, bool prefault)
 {
 	enum ibv_event_type type;
 	struct ibv_mr *mr, *emr;
 	const char *path;
-	void *map;
-	int fd;
+	char *area, *map;
+	int fd, sfd = -1;
 
 	fd = mkfile(c, "private", LEN, F_DATA, SEED_A, &path);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, rt_is_dax(path));
-	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	ASSERT_NE(NULL, map);
-	mr = reg(c, map, LEN, access);
+	if (prefault) {
+		/*
+		 * [ another file, shared: leased | the file, private ]: the
+		 * pin goes through pin_user_pages_leased(), whose GUP-fast
+		 * meets the private mapping's read-only entries of the file.
+		 */
+		sfd = mkfile(c, "private-s", LEN, F_DATA, SEED_C, NULL);
+		ASSERT_LE(0, sfd);
+		area = map_file(c, sfd, 2 * LEN, PROT_READ | PROT_WRITE,
+				MAP_SHARED);
+		ASSERT_NE(NULL, area);
+		map = mmap(area + LEN, LEN, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_FIXED, fd, 0);
+		ASSERT_EQ(area + LEN, map);
+		prefault_read(map, LEN);
+	} else {
+		map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE);
+		ASSERT_NE(NULL, map);
+		area = map;
+	}
+	mr = reg(c, area, prefault ? 2 * LEN : LEN, access);
 	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
 	EXPECT_EQ(0, rt_longterm_leases(fd));
+	if (prefault)
+		EXPECT_EQ(1, rt_longterm_leases(sfd));
 
 	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
 	if (!change_wait(c, 1000)) {
@@ -1944,14 +1995,101 @@ static void private_map(struct __test_metadata *_metadata, struct ctx *c,
 
 TEST_F_TIMEOUT(private_map, private_mapping_takes_no_lease, TIMEOUT)
 {
-	private_map(_metadata, &self->c, ACCESS);
+	private_map(_metadata, &self->c, ACCESS, false);
 }
 
 /* Read-only: unshared copies too, including the PMD-mapped ones. */
 TEST_F_TIMEOUT(private_map, read_only_private_mapping_takes_no_lease,
 	       TIMEOUT)
 {
-	private_map(_metadata, &self->c, IBV_ACCESS_REMOTE_READ);
+	private_map(_metadata, &self->c, IBV_ACCESS_REMOTE_READ, false);
+}
+
+/*
+ * The file's pages mapped read-only in the private mapping before the
+ * registration (PMD entries where the blocks allow): GUP-fast must not pin
+ * them, the slow path gives the MR copies.
+ */
+TEST_F_TIMEOUT(private_map, prefaulted_private_mapping_takes_no_lease,
+	       TIMEOUT)
+{
+	private_map(_metadata, &self->c, IBV_ACCESS_REMOTE_READ, true);
+}
+
+/*
+ * ro_open: a MAP_SHARED mapping of a file opened read-only has no
+ * VM_SHARED (only VM_MAYSHARE), yet it maps the file's blocks as any
+ * shared mapping does: an MR over it takes a lease, and a truncate of the
+ * file breaks it and waits, whether the mapping is alone in the MR or next
+ * to a writable mapping of another file (whose lease must not let the read
+ * -only one be pinned without its own).
+ */
+SAFETY_FIXTURE(ro_open)
+FIXTURE_VARIANT_ADD(ro_open, ext4) { .dir = RT_EXT4 };
+FIXTURE_VARIANT_ADD(ro_open, xfs) { .dir = RT_XFS };
+
+static void ro_open_mr(struct __test_metadata *_metadata, struct ctx *c,
+		       bool with_rw)
+{
+	size_t len = with_rw ? 2 * LEN : LEN;
+	enum ibv_event_type type = 0;
+	struct ibv_mr *mr, *emr = NULL;
+	const char *path;
+	int a = -1, b, bro;
+	char *map;
+
+	b = mkfile(c, "ro-b", LEN, F_DATA, SEED_B, &path);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(1, rt_is_dax(path));
+	bro = open(path, O_RDONLY);
+	ASSERT_LE(0, bro);
+	if (with_rw) {
+		/* [ a, writable | b, opened read-only ] */
+		a = mkfile(c, "ro-a", LEN, F_DATA, SEED_A, NULL);
+		ASSERT_LE(0, a);
+		map = map_file(c, a, 2 * LEN, PROT_READ | PROT_WRITE,
+			       MAP_SHARED);
+		ASSERT_NE(NULL, map);
+		ASSERT_EQ(map + LEN, mmap(map + LEN, LEN, PROT_READ,
+					  MAP_SHARED | MAP_FIXED, bro, 0));
+	} else {
+		map = map_file(c, bro, LEN, PROT_READ, MAP_SHARED);
+		ASSERT_NE(NULL, map);
+	}
+	mr = reg(c, map, len, IBV_ACCESS_REMOTE_READ);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	EXPECT_EQ(1, rt_longterm_leases(b))
+		TH_LOG("no lease on the file opened read-only");
+	if (with_rw)
+		EXPECT_EQ(1, rt_longterm_leases(a));
+
+	ASSERT_EQ(0, change_start(c, b, RT_TRUNC_DOWN, LEN));
+	EXPECT_EQ(1, get_event(c, 2000, &type, &emr))
+		TH_LOG("no event: the truncate of the file did not break");
+	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
+	EXPECT_EQ(mr, emr);
+	EXPECT_FALSE(change_wait(c, 200))
+		TH_LOG("the truncate did not wait for the MR");
+	ASSERT_EQ(0, dereg(c, mr));
+	if (!change_wait(c, DONE_MS)) {
+		TH_LOG("the truncate is not done after the dereg");
+		change_unblock(_metadata, c);
+		ASSERT_TRUE(false);
+	}
+	EXPECT_EQ(0, c->chg.ret);
+	EXPECT_EQ(0, rt_longterm_leases(b));
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
+	close(bro);
+}
+
+TEST_F_TIMEOUT(ro_open, read_only_open_file_is_leased, TIMEOUT)
+{
+	ro_open_mr(_metadata, &self->c, false);
+}
+
+TEST_F_TIMEOUT(ro_open, read_only_open_file_next_to_leased_one, TIMEOUT)
+{
+	ro_open_mr(_metadata, &self->c, true);
 }
 
 /*
@@ -2053,12 +2191,13 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	struct unbinder u = { 0 };
 	enum ibv_event_type type;
 	struct ibv_mr *mr, *emr;
-	char link[256], path[96];
+	char link[256], path[96], path2[96];
+	struct ibv_mr *mr2;
+	void *map, *map2;
 	const char *p;
+	int fd, fd2, i;
 	long t0, ms;
-	void *map;
 	ssize_t n;
-	int fd, i;
 
 	n = readlink("/sys/block/pmem2/device", link, sizeof(link) - 1);
 	ASSERT_LT(0, n);
@@ -2078,6 +2217,17 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	mr = reg(c, map, SMALL, ACCESS);
 	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
 	EXPECT_EQ(1, rt_longterm_leases(fd));
+	/*
+	 * A second file, mapped and written, without an MR: newer, so the
+	 * removal's walk of the inodes passes it before it waits for the MR.
+	 */
+	snprintf(path2, sizeof(path2), "%s/safety-unbind2", RT_EXT2);
+	fd2 = open(path2, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, write_file(fd2, 0, SMALL, SEED_B));
+	map2 = mmap(NULL, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	ASSERT_NE(MAP_FAILED, map2);
+	memset(map2, 3, SMALL);
 
 	t0 = rt_now_ms();
 	ASSERT_EQ(0, pthread_create(&u.thread, NULL, unbind_thread, &u));
@@ -2085,6 +2235,17 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 		TH_LOG("no event: the removal did not break the lease");
 	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
 	EXPECT_EQ(mr, emr);
+	/*
+	 * While the removal waits for the MR, the walk has passed the second
+	 * file: an MR over its (still mapped) pages must not pin them.
+	 */
+	mr2 = reg(c, map2, SMALL, ACCESS);
+	EXPECT_EQ(NULL, mr2)
+		TH_LOG("an MR pinned a file of the device going away");
+	TH_LOG("the registration after the walk: %s",
+	       mr2 ? "succeeded" : strerror(errno));
+	if (mr2)
+		dereg(c, mr2);
 	/* Nobody deregisters: the kernel revokes, then the device goes. */
 	for (i = 0; i < 1200 && !__atomic_load_n(&u.done_ms, __ATOMIC_SEQ_CST);
 	     i++)
@@ -2111,7 +2272,9 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	EXPECT_EQ(0, rt_reconnect(&c->rt));
 	EXPECT_EQ(0, dereg(c, mr));
 	munmap(map, SMALL);
+	munmap(map2, SMALL);
 	close(fd);
+	close(fd2);
 	/*
 	 * The dead file system stays mounted until the guest ends: stock
 	 * 6.12 oopses in dax_disassociate_entry() when an ext4 whose pmem

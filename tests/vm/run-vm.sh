@@ -50,6 +50,8 @@ cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 [ -n "${FSDAX_CMDLINE_EXTRA:-}" ] && cmdline+=" $FSDAX_CMDLINE_EXTRA"
 # make test ONLY="a b": only those tests (comma-separated on the command line)
 [ -n "${FSDAX_TESTS:-}" ] && cmdline+=" FSDAX_TESTS=$(echo $FSDAX_TESTS | tr ' ' ,)"
+# make bench BENCH_SCALE=0.1: fewer repetitions, for a quick trial
+[ -n "${FSDAX_BENCH_SCALE:-}" ] && cmdline+=" FSDAX_BENCH_SCALE=$FSDAX_BENCH_SCALE"
 
 # Persistent memory: QEMU nvdimm devices, which ACPI NFIT describes to the
 # guest as real persistent memory (legacy memmap= pmem is not, and rxe
@@ -57,9 +59,13 @@ cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 # an fsdax namespace: pmem0 (ext4), pmem1 (xfs), pmem2 (ext2). They are
 # the same size because the regions' numbers do not follow the devices'
 # order.
+# make bench adds a fourth, the devdax namespace /dev/dax3.0 (device-DAX,
+# what pmem users register today).
 pmem=()
 i=0
-for size in 1G 1G 1G; do
+sizes="1G 1G 1G"
+[ "$mode" = bench ] && sizes+=" 1G"
+for size in $sizes; do
 	pmem+=(-object "memory-backend-ram,id=pm$i,size=$size"
 		-device "nvdimm,id=nv$i,memdev=pm$i")
 	i=$((i + 1))
