@@ -1923,6 +1923,29 @@ SAFETY_FIXTURE(private_map)
 FIXTURE_VARIANT_ADD(private_map, ext4) { .dir = RT_EXT4 };
 FIXTURE_VARIANT_ADD(private_map, xfs) { .dir = RT_XFS };
 
+/*
+ * An area of 2 * LEN: a new file @name (written with @seed), mapped shared
+ * and writable over the first half, which an MR over the area leases, and
+ * @fd mapped with @prot and @flags over the second half, so that the pin
+ * of the area goes through pin_user_pages_leased(). The area or NULL;
+ * *@leased gets the new file.
+ */
+static char *after_leased(struct ctx *c, const char *name, uint32_t seed,
+			  int fd, int prot, int flags, int *leased)
+{
+	char *area;
+
+	*leased = mkfile(c, name, LEN, F_DATA, seed, NULL);
+	if (*leased < 0)
+		return NULL;
+	area = map_file(c, *leased, 2 * LEN, PROT_READ | PROT_WRITE,
+			MAP_SHARED);
+	if (!area || mmap(area + LEN, LEN, prot, flags | MAP_FIXED, fd, 0) !=
+		     area + LEN)
+		return NULL;
+	return area;
+}
+
 static void private_map(struct __test_metadata *_metadata, struct ctx *c,
 			int access, bool prefault)
 {
@@ -1937,18 +1960,14 @@ static void private_map(struct __test_metadata *_metadata, struct ctx *c,
 	ASSERT_EQ(1, rt_is_dax(path));
 	if (prefault) {
 		/*
-		 * [ another file, shared: leased | the file, private ]: the
-		 * pin goes through pin_user_pages_leased(), whose GUP-fast
-		 * meets the private mapping's read-only entries of the file.
+		 * [ another file, shared: leased | the file, private ]:
+		 * GUP-fast meets the private mapping's read-only entries of
+		 * the file.
 		 */
-		sfd = mkfile(c, "private-s", LEN, F_DATA, SEED_C, NULL);
-		ASSERT_LE(0, sfd);
-		area = map_file(c, sfd, 2 * LEN, PROT_READ | PROT_WRITE,
-				MAP_SHARED);
+		area = after_leased(c, "private-s", SEED_C, fd,
+				    PROT_READ | PROT_WRITE, MAP_PRIVATE, &sfd);
 		ASSERT_NE(NULL, area);
-		map = mmap(area + LEN, LEN, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_FIXED, fd, 0);
-		ASSERT_EQ(area + LEN, map);
+		map = area + LEN;
 		prefault_read(map, LEN);
 	} else {
 		map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE,
@@ -2045,13 +2064,9 @@ static void ro_open_mr(struct __test_metadata *_metadata, struct ctx *c,
 	ASSERT_LE(0, bro);
 	if (with_rw) {
 		/* [ a, writable | b, opened read-only ] */
-		a = mkfile(c, "ro-a", LEN, F_DATA, SEED_A, NULL);
-		ASSERT_LE(0, a);
-		map = map_file(c, a, 2 * LEN, PROT_READ | PROT_WRITE,
-			       MAP_SHARED);
+		map = after_leased(c, "ro-a", SEED_A, bro, PROT_READ,
+				   MAP_SHARED, &a);
 		ASSERT_NE(NULL, map);
-		ASSERT_EQ(map + LEN, mmap(map + LEN, LEN, PROT_READ,
-					  MAP_SHARED | MAP_FIXED, bro, 0));
 	} else {
 		map = map_file(c, bro, LEN, PROT_READ, MAP_SHARED);
 		ASSERT_NE(NULL, map);
