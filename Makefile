@@ -101,8 +101,9 @@ test-full: setup kernel-stock rdma-core-stock selftests-stock
 
 # Benchmarks (not part of make test), on kernels without the suite's
 # debugging options (tests/bench.config): the series (build/kbuild-bench)
-# and stock 6.12 (build/kbuild-bench-stock), each booted once; the guests
-# write raw samples to build/vm-bench{,-stock}/bench.json, the report goes
+# and stock 6.12 (build/kbuild-bench-stock), stock booted before and after
+# the series; the guests write raw samples to
+# build/vm-bench{,-stock,-stock2}/bench.json, the report goes
 # to build/bench/bench.{txt,json,png}. BENCH_SCALE=0.1: a quick trial.
 BZIMAGE_BENCH := $(B)/kbuild-bench/arch/x86/boot/bzImage
 BZIMAGE_BENCH_STOCK := $(B)/kbuild-bench-stock/arch/x86/boot/bzImage
@@ -112,8 +113,10 @@ bench-kernels: tree
 	@KCONFIG_EXTRA=$(TOP)/tests/bench.config $(S)/kernel.sh $(B)/linux $(B)/kbuild-bench $(LOCALVERSION)
 	@KCONFIG_EXTRA=$(TOP)/tests/bench.config $(S)/kernel.sh $(B)/src/linux $(B)/kbuild-bench-stock -stock
 
+# Stock boots before and after this kernel: their ratio is what two boots
+# of one kernel differ by, the resolution of every ours/stock ratio.
 bench: setup bench-kernels
-	@for side in "" -stock; do \
+	@for side in -stock "" -stock2; do \
 		if [ -z "$$side" ]; then k=$(BZIMAGE_BENCH); else k=$(BZIMAGE_BENCH_STOCK); fi; \
 		FSDAX_BENCH_SCALE=$(BENCH_SCALE) FSDAX_VM_OUT=$(B)/vm-bench$$side \
 			tests/vm/run-vm.sh $$k bench $(BENCH_TIMEOUT) || exit 1; \
@@ -122,7 +125,7 @@ bench: setup bench-kernels
 			tail -n 15 $(B)/vm-bench$$side/console.log; exit 1; fi; \
 	done
 	@/usr/bin/python3 $(S)/bench-report.py $(B)/vm-bench/bench.json \
-		$(B)/vm-bench-stock/bench.json $(B)/bench
+		$(B)/vm-bench-stock/bench.json $(B)/vm-bench-stock2/bench.json $(B)/bench
 
 # The same suite on a KASAN kernel (build/kbuild-kasan), kept out of make
 # test: under TCG it makes the guest run 2.7 times as long (see README).

@@ -7,6 +7,9 @@
 #     with its own tmpfs: a copy of this checkout's sources in a new
 #     directory under /tmp (its build/ a link to this one's) boots the
 #     guest, with the guest's output under /tmp too, and passes testbed.
+#   - The README's `git am` lines ("Using the series on your own kernel"),
+#     run as written on a checkout of each pristine source, give the
+#     series' tree.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -39,3 +42,33 @@ else
 fi
 emit $rc "make test from a clone under /tmp ($clone): testbed passes" ${why:+"$why"}
 rm -rf "$clone"
+
+# readme_git_am TREE NAME: the README's `git am` line for NAME, run on a
+# worktree of TREE at its base; its result must be the series' tree.
+readme_git_am() {
+	local tree=$1 name=$2 wt line why= rc=1
+	line=$(sed -n '/^## Using the series on your own kernel/,/^## /p' "$TOP/README.md" |
+		grep -m1 "git am .*tree.sh list $name)" | sed 's/^.*&& //')
+	wt=$(mktemp -d /tmp/fsdax-am.XXXXXX)
+	if [ -z "$line" ]; then
+		why="no 'git am ... tree.sh list $name' line in the README"
+	elif ! git -C "$tree" worktree add -q --detach "$wt/src" base 2>"$LOGS/host-am-$name.log"; then
+		why="no worktree of $tree at base"
+	elif ! (cd "$wt/src" && eval "${line//\/path\/to\/this\/repo/$TOP}") \
+		>>"$LOGS/host-am-$name.log" 2>&1; then
+		why="'$line' failed (log: build/logs/host-am-$name.log)"
+	elif ! git -C "$wt/src" diff --quiet series HEAD; then
+		why="'$line' gave a tree other than the series'"
+	elif [ "$(git -C "$wt/src" log --format=%s base..HEAD)" != \
+	       "$(git -C "$tree" log --format=%s base..series)" ]; then
+		why="'$line' applied the patches in another order than the series'"
+	else
+		rc=0
+	fi
+	git -C "$tree" worktree remove --force "$wt/src" 2>/dev/null
+	rm -rf "$wt"
+	emit $rc "the README's git am line applies the $name series in number order" ${why:+"$why"}
+}
+step "host checks: the README's git am lines"
+readme_git_am "$BUILD/linux" linux
+readme_git_am "$BUILD/rdma-core" rdma-core

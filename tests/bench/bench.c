@@ -22,6 +22,9 @@
  *   bench reg-stockset      reg with only the kinds stock registers (I7)
  *   bench open [SCALE]      open+close, pwrite and same-size ftruncate of
  *                           a DAX file with N MRs against one without
+ *   bench loop KIND MIB N   N registrations of MIB MiB of KIND, for a
+ *                           profiler (tests/bench/profile.sh); prints the
+ *                           median reg and dereg times
  *
  * SCALE (default 1) multiplies the repetition counts and time budgets, so
  * that a quick trial run can use 0.1.
@@ -1065,8 +1068,9 @@ static int mode_scale(void)
  * close(2), a 4 KiB pwrite(2) of an allocated page no MR covers, and an
  * ftruncate(2) to the same size (setattr without a layout change), on a
  * file with N MRs against a file with none, in turns, on each DAX file
- * system. On the stock kernel (no MR can be registered) only the file
- * without MRs is timed, to compare with this kernel's.
+ * system. On the stock kernel (no MR can be registered) the second file has
+ * none either, but it is timed in the same turns: what runs between two
+ * samples of the file without MRs is the same on both kernels.
  */
 #define OPEN_LEN	(4 * MIB)
 #define OPEN_OPS	200		/* operations per sample */
@@ -1116,7 +1120,7 @@ static int mode_open(void)
 	printf("{\"unit\": \"us per op\", \"ops_per_sample\": %d, \"cells\": [",
 	       OPEN_OPS);
 	for (f = 0; f < 2; f++) {
-		for (n = 0; n < (series ? 2 : 1); n++) {
+		for (n = 0; n < 2; n++) {	/* stock too: the same turns */
 			struct samples plain[NOPS] = { 0 }, leased[NOPS] = { 0 };
 			struct region a, b;
 
@@ -1137,16 +1141,15 @@ static int mode_open(void)
 					 * alternates */
 					if (k & 1) {
 						x = time_op(&a, o);
-						y = series ? time_op(&b, o) : 0;
+						y = time_op(&b, o);
 					} else {
-						y = series ? time_op(&b, o) : 0;
+						y = time_op(&b, o);
 						x = time_op(&a, o);
 					}
 					if (k < 0)
 						continue;
 					add(&plain[o], x);
-					if (series)
-						add(&leased[o], y);
+					add(&leased[o], y);
 				}
 			for (j = 0; series && j < ns[n]; j++)
 				if (ibv_dereg_mr(mrs[j]))
@@ -1173,12 +1176,79 @@ static int mode_open(void)
 	return 0;
 }
 
+/* --- loop -------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(struct samples *s)
+{
+	qsort(s->v, s->n, sizeof(*s->v), cmp_double);
+	return s->n ? s->v[s->n / 2] : 0;
+}
+
+/* N registrations of one kind, nothing else: what a profiler looks at. */
+static int mode_loop(const char *kind, size_t size, int n)
+{
+	struct samples reg = { 0 }, dereg = { 0 };
+	struct region base, r;
+	int m, k, ret;
+
+	for (m = 0; m < NMEM; m++)
+		if (!strcmp(kind, mem_name[m]))
+			break;
+	if (m == NMEM || n < 1 || !size) {
+		fprintf(stderr, "bench loop: bad kind, size or count\n");
+		return 2;
+	}
+	open_rt(0, 0);
+	if (mem_base(m) >= 0) {
+		ret = region_map(&base, mem_base(m), size, "bench_loop");
+		if (ret)
+			die(mem_name[mem_base(m)], -ret);
+	}
+	ret = region_map_base(&r, m, size, "bench_loop",
+			      mem_base(m) >= 0 ? &base : NULL);
+	if (ret)
+		die(kind, -ret);
+	for (k = 0; k < n; k++) {
+		long long t0 = rt_now_ns();
+		struct ibv_mr *mr = ibv_reg_mr(rt.pd, r.p, size,
+					       mem_access(m));
+
+		if (!mr)
+			die(kind, errno);
+		add(&reg, us_since(t0));
+		t0 = rt_now_ns();
+		if (ibv_dereg_mr(mr))
+			die("ibv_dereg_mr", errno);
+		add(&dereg, us_since(t0));
+	}
+	printf("%s %zu MiB x %d: reg %.1f us, dereg %.1f us (medians)\n",
+	       kind, size / MIB, n, median(&reg), median(&dereg));
+	free(reg.v);
+	free(dereg.v);
+	region_unmap(&r);
+	if (mem_base(m) >= 0)
+		region_unmap(&base);
+	rt_close(&rt);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench info|reg|reg-stockset|bw|revoke|scale|open [SCALE]\n");
+		fprintf(stderr, "usage: bench info|reg|reg-stockset|bw|revoke|scale|open [SCALE]\n"
+			"       bench loop KIND MIB N\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "loop") && argc == 5)
+		return mode_loop(argv[2], strtoul(argv[3], NULL, 0) * MIB,
+				 atoi(argv[4]));
 	if (argc > 2)
 		scale = atof(argv[2]);
 	if (scale <= 0)

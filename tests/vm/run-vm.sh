@@ -71,7 +71,7 @@ for size in $sizes; do
 	i=$((i + 1))
 done
 
-step "booting the guest ($accel, mode $mode, limit ${limit}s; console: build/vm/console.log)"
+step "booting the guest ($accel, mode $mode, limit ${limit}s; console: ${out#$TOP/}/console.log)"
 set +e
 timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
 	-accel "$accel" -cpu max -smp 2 -machine pc,nvdimm=on \
@@ -93,7 +93,7 @@ elif ! [ -f "$out/done" ]; then
 	if grep -q 'Kernel panic' "$out/console.log"; then
 		echo "guest panicked: $(grep -m1 'Kernel panic' "$out/console.log" | cut -c1-160)" >"$out/failure"
 	else
-		echo "guest stopped before it finished (qemu exit $rc); see build/vm/console.log" >"$out/failure"
+		echo "guest stopped before it finished (qemu exit $rc); see ${out#$TOP/}/console.log" >"$out/failure"
 	fi
 fi
 exit 0
