@@ -99,9 +99,14 @@ apply() {
 	step "$which tree ready: $n patch(es) on the pristine base"
 }
 
-# Which repository directory a commit belongs to, from its subject prefix.
+# Which repository directory a patch file belongs to: include/ if it only
+# touches headers under include/, else the one its subject prefix names.
 dir_for() {
 	[ "$which" = rdma-core ] && { echo rdma-core-patches; return; }
+	if ! grep '^diff --git a/' "$2" | grep -qv '^diff --git a/include/'; then
+		echo include
+		return
+	fi
 	case $1 in
 	RDMA/* | IB/*) echo drivers-infiniband ;;
 	mm/* | mm:*) echo mm ;;
@@ -124,7 +129,7 @@ export_() {
 	for f in "$tmp"/*.patch; do
 		[ -e "$f" ] || continue
 		subj=$(sed -n 's/^Subject: \[PATCH\] //p' "$f" | head -1)
-		d=$(dir_for "$subj")
+		d=$(dir_for "$subj" "$f")
 		mkdir -p "$TOP/$d"
 		mv "$f" "$TOP/$d/$(basename "$f")"
 		n=$((n + 1))

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/falloc.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -1122,11 +1123,21 @@ static int mode_open(void)
 	for (f = 0; f < 2; f++) {
 		for (n = 0; n < 2; n++) {	/* stock too: the same turns */
 			struct samples plain[NOPS] = { 0 }, leased[NOPS] = { 0 };
-			struct region a, b;
+			struct samples ctx[NOPS] = { 0 };
+			struct region a, b, c;
 
 			if (region_map(&a, fss[f], OPEN_LEN, "bench_open_a") ||
-			    region_map(&b, fss[f], OPEN_LEN, "bench_open_b"))
+			    region_map(&b, fss[f], OPEN_LEN, "bench_open_b") ||
+			    region_map(&c, fss[f], OPEN_LEN, "bench_open_c"))
 				die("open: mapping", ENOMEM);
+			/*
+			 * c: no MR, but a lock context (an flock taken and
+			 * dropped), what every file has that ever had a lock
+			 * or lease: close then takes flc_lock, open an
+			 * smp_mb(). The baseline of what an MR's lease costs.
+			 */
+			if (flock(c.fd, LOCK_SH) || flock(c.fd, LOCK_UN))
+				die("open: flock", errno);
 			for (j = 0; series && j < ns[n]; j++) {
 				mrs[j] = ibv_reg_mr(rt.pd, b.p + j * 4096, 4096,
 						    ACCESS);
@@ -1135,14 +1146,15 @@ static int mode_open(void)
 			}
 			for (k = -1; k < rounds; k++)
 				for (o = 0; o < NOPS; o++) {
-					double x, y;
+					double x, y, z;
 
-					/* in turns: the first of a pair
-					 * alternates */
+					/* in turns, the order alternating */
 					if (k & 1) {
 						x = time_op(&a, o);
 						y = time_op(&b, o);
+						z = time_op(&c, o);
 					} else {
+						z = time_op(&c, o);
 						y = time_op(&b, o);
 						x = time_op(&a, o);
 					}
@@ -1150,6 +1162,7 @@ static int mode_open(void)
 						continue;
 					add(&plain[o], x);
 					add(&leased[o], y);
+					add(&ctx[o], z);
 				}
 			for (j = 0; series && j < ns[n]; j++)
 				if (ibv_dereg_mr(mrs[j]))
@@ -1162,10 +1175,13 @@ static int mode_open(void)
 				print_samples("plain", &plain[o]);
 				printf(", ");
 				print_samples("leased", &leased[o]);
+				printf(", ");
+				print_samples("ctx", &ctx[o]);
 				printf("}");
 			}
 			region_unmap(&a);
 			region_unmap(&b);
+			region_unmap(&c);
 			fflush(stdout);
 			fprintf(stderr, "open: %s, %d MRs, %d rounds\n",
 				mem_name[fss[f]], series ? ns[n] : 0, rounds);

@@ -13,7 +13,8 @@ mib=${FSDAX_PROFILE_MIB:-64}
 n=${FSDAX_PROFILE_N:-200}
 t=/sys/kernel/tracing
 probes="handle_mm_fault dax_iomap_fault dax_writeback_mapping_range
-	pin_user_pages_fast pin_user_pages_leased"
+	pin_user_pages_fast pin_user_pages_leased __gup_longterm_locked
+	follow_page_pte get_dev_pagemap"
 echo 0 >/proc/sys/kernel/kptr_restrict
 echo -1 >/proc/sys/kernel/perf_event_paranoid
 for p in $probes; do
