@@ -139,7 +139,9 @@ def summarize(raw, stocks):
         # Against stock: this kernel's run of the same kinds in the same
         # turns (reg-stockset), not the rounds that also register FS-DAX.
         ours_set = {}
-        stock_tot = stock_boots(stocks, "reg", lambda c: (c["size"], c["mem"]),
+        # (stock runs reg-stockset too; older stock runs have only reg)
+        stock_tot = stock_boots([{"reg": st.get("reg-stockset") or st.get("reg")}
+                                 for st in stocks], "reg", lambda c: (c["size"], c["mem"]),
                                 lambda c: [a + b for a, b in zip(c["reg"], c["dereg"])])
         for c in (raw.get("reg-stockset") or {}).get("cells", []):
             if c["reg"]:

@@ -3,8 +3,11 @@
 # test): for each KIND, `bench loop` under perf (cpu-clock samples: TCG has
 # no PMU) and kprobe hit counts of the fault and writeback paths, into
 # $FSDAX_OUT/profile-KIND.txt.
-#   run-vm.sh KERNEL script:$TOP/tests/bench/profile.sh
-# FSDAX_PROFILE="KIND..." (default: anon-4k dax-ext4-4k dax-xfs-4k)
+#   run-vm.sh KERNEL script:$TOP/tests/bench/profile.sh, or, for the
+#   bench test bed (devdax, 2 MiB stripe unit):
+#   FSDAX_PROFILE="devdax anon" run-vm.sh KERNEL bench
+# FSDAX_PROFILE="KIND..." (default: anon-4k dax-ext4-4k dax-xfs-4k; commas
+# or blanks)
 # FSDAX_PROFILE_MIB (default 64), FSDAX_PROFILE_N (default 200).
 set -u
 out=$FSDAX_OUT
@@ -20,7 +23,8 @@ echo -1 >/proc/sys/kernel/perf_event_paranoid
 for p in $probes; do
 	echo "p:kp_$p $p" >>$t/kprobe_events || echo "no kprobe on $p"
 done
-for kind in ${FSDAX_PROFILE:-anon-4k dax-ext4-4k dax-xfs-4k}; do
+kinds=${FSDAX_PROFILE:-anon-4k dax-ext4-4k dax-xfs-4k}
+for kind in ${kinds//,/ }; do
 	f=$out/profile-$kind.txt
 	# count hits only: nothing into the ring buffer (bench reads it)
 	echo 0 >$t/tracing_on

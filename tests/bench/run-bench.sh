@@ -14,6 +14,11 @@ rdma=$top/build/rdma-core/build/bin
 failed=0
 say() { echo "bench: $*" | tee -a "$out/bench.log" >/dev/console; }
 
+# A profile instead (run-vm.sh with FSDAX_PROFILE set): see profile.sh.
+if [ -n "${FSDAX_PROFILE:-}" ]; then
+	FSDAX_OUT=$out FSDAX_BIN=${bin%/bench} exec "$top/tests/bench/profile.sh"
+fi
+
 # run_mode MODE LIMIT: bench MODE into OUTDIR/bench-MODE.json.
 run_mode() {
 	local mode=$1 limit=$2 t0 rc
@@ -43,12 +48,15 @@ clock=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 # The stock kernel refuses FS-DAX MRs: only the modes that compare
 # memory it can register, and files without MRs, run there. Both kernels
 # run those first, in the same order, so that what is compared across the
-# two boots runs in the same state of the guest (reg-stockset here is
-# stock's reg: the same kinds in the same turns).
+# two boots runs in the same state of the guest (reg-stockset: the kinds
+# stock registers, in the same turns).
 case $(uname -r) in
 *-stock)
-	modes="info reg open"
-	run_mode reg 900
+	# reg-stockset, not reg: reg would also map and touch the FS-DAX
+	# files it then finds refused, which this kernel's reg-stockset does
+	# not do, and the two boots would not run the same before open.
+	modes="info reg-stockset open"
+	run_mode reg-stockset 600
 	run_mode open 300
 	;;
 *)

@@ -52,6 +52,11 @@ cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 [ -n "${FSDAX_TESTS:-}" ] && cmdline+=" FSDAX_TESTS=$(echo $FSDAX_TESTS | tr ' ' ,)"
 # make bench BENCH_SCALE=0.1: fewer repetitions, for a quick trial
 [ -n "${FSDAX_BENCH_SCALE:-}" ] && cmdline+=" FSDAX_BENCH_SCALE=$FSDAX_BENCH_SCALE"
+# FSDAX_PROFILE="KIND ..." with mode bench: tests/bench/profile.sh instead
+# of the benchmarks (FSDAX_PROFILE_MIB, FSDAX_PROFILE_N likewise)
+for v in FSDAX_PROFILE FSDAX_PROFILE_MIB FSDAX_PROFILE_N; do
+	[ -n "${!v:-}" ] && cmdline+=" $v=$(echo ${!v} | tr ' ' ,)"
+done
 
 # Persistent memory: QEMU nvdimm devices, which ACPI NFIT describes to the
 # guest as real persistent memory (legacy memmap= pmem is not, and rxe
