@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Rewrite the history base..series of build/linux with plumbing only (the
+work tree is not touched), keeping the final tree byte for byte:
+
+    series-rewrite.py SPEC.py     prints the new HEAD; then, in build/linux,
+                                  git reset --soft NEW && make export
+
+SPEC.py defines MOVES, a list of dicts: "files" {path: f(text) -> text}
+(a hunk, as a function that adds it to a file lacking it), "before" (the
+subject of the commit the hunk goes before, or into with "into": True),
+"introduced_in" (the subject of the commit that has the hunk now; per
+file in "intro"), and "msg" (the new commit's message); and MESSAGES,
+{subject: new message} for existing commits. Every commit from "before"
+up to "introduced_in" gets the hunk; later trees stay as they are."""
+import os, subprocess, sys, tempfile
+
+T = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "linux")
+ENV = dict(os.environ, GIT_AUTHOR_NAME="FS-DAX RDMA project",
+           GIT_AUTHOR_EMAIL="fsdax-rdma@example.org",
+           GIT_COMMITTER_NAME="FS-DAX RDMA project",
+           GIT_COMMITTER_EMAIL="fsdax-rdma@example.org",
+           GIT_COMMITTER_DATE="2026-01-01T00:00:00Z")
+
+def git(*a, inp=None, env=None):
+    return subprocess.run(["git", "-C", T] + list(a), input=inp, capture_output=True,
+                          text=True, check=True, env=env or ENV).stdout
+
+def show(rev, path):
+    return git("show", "%s:%s" % (rev, path))
+
+def new_tree(base_tree, files):
+    """base_tree with files {path: content} replaced."""
+    with tempfile.NamedTemporaryFile() as idx:
+        env = dict(ENV, GIT_INDEX_FILE=idx.name)
+        git("read-tree", base_tree, env=env)
+        for p, c in files.items():
+            blob = git("hash-object", "-w", "--stdin", inp=c).strip()
+            git("update-index", "--cacheinfo", "100644,%s,%s" % (blob, p), env=env)
+        return git("write-tree", env=env).strip()
+
+def commit(tree, parent, msg, date):
+    env = dict(ENV, GIT_AUTHOR_DATE=date)
+    return git("commit-tree", tree, "-p", parent, inp=msg, env=env).strip()
+
+def main(spec_path):
+    spec = {}
+    exec(open(spec_path).read(), spec)
+    olds = git("rev-list", "--reverse", "base..series").split()
+    subj = [git("log", "-1", "--format=%s", c).strip() for c in olds]
+    def idx(s):
+        return [i for i, x in enumerate(subj) if x.startswith(s)][0]
+    moves = []
+    for m in spec["MOVES"]:
+        m = dict(m)
+        m["k"] = idx(m["before"])        # new commit goes before this one
+        # the original commit that has the hunk, per file
+        m["j"] = {p: idx(m.get("intro", {}).get(p, m["introduced_in"]))
+                  for p in m["files"]}
+        assert all(m["k"] <= j for j in m["j"].values())
+        moves.append(m)
+    parent = git("rev-parse", "base").strip()
+    prev_tree = git("rev-parse", "base^{tree}").strip()
+    for i, c in enumerate(olds):
+        for m in moves:
+            if m["k"] == i and not m.get("into"):
+                files = {p: t(show(parent, p)) for p, t in m["files"].items()}
+                prev_tree = new_tree(prev_tree, files)
+                parent = commit(prev_tree, parent, m["msg"], "Wed, 25 Nov 2026 01:00:00 +0000")
+        files = {}
+        for m in moves:
+            for p, t in m["files"].items():
+                if m["k"] <= i < m["j"][p]:
+                    files[p] = t(files.get(p, show(c, p)))
+        tree = git("rev-parse", c + "^{tree}").strip()
+        if files:
+            tree = new_tree(tree, files)
+        msg = git("log", "-1", "--format=%B", c)
+        msg = spec.get("MESSAGES", {}).get(subj[i], msg)
+        date = git("log", "-1", "--format=%aD", c).strip()
+        parent = commit(tree, parent, msg, date)
+        prev_tree = tree
+    assert git("rev-parse", parent + "^{tree}") == git("rev-parse", "series^{tree}")
+    print(parent)
+
+main(sys.argv[1])
