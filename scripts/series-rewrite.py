@@ -11,7 +11,8 @@ subject of the commit the hunk goes before, or into with "into": True),
 "introduced_in" (the subject of the commit that has the hunk now; per
 file in "intro"), and "msg" (the new commit's message); and MESSAGES,
 {subject: new message} for existing commits. Every commit from "before"
-up to "introduced_in" gets the hunk; later trees stay as they are."""
+up to "introduced_in" gets the hunk; later trees stay as they are. A
+commit left with no change of its own is dropped."""
 import os, subprocess, sys, tempfile
 
 T = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "linux")
@@ -74,6 +75,11 @@ def main(spec_path):
         tree = git("rev-parse", c + "^{tree}").strip()
         if files:
             tree = new_tree(tree, files)
+        if tree == git("rev-parse", parent + "^{tree}").strip():
+            # all of it moved into earlier commits: the commit goes
+            print("dropped, now empty: " + subj[i], file=sys.stderr)
+            prev_tree = tree
+            continue
         msg = git("log", "-1", "--format=%B", c)
         msg = spec.get("MESSAGES", {}).get(subj[i], msg)
         date = git("log", "-1", "--format=%aD", c).strip()
