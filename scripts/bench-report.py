@@ -118,16 +118,32 @@ def stock_goal(text, e):
     return g
 
 
-def stock_boots(stocks, mode, key, value):
-    """{key: [samples of boot 1, samples of boot 2, ...]} of a mode."""
+def total(c):
+    """reg + dereg of each round of a reg cell."""
+    return [a + b for a, b in zip(c["reg"], c["dereg"])]
+
+
+def cell_keys(cells, key):
+    """key(c) of each cell, with its ordinal among the cells of that key:
+    the i-th cell of a key ran at the same point of each boot."""
+    seen, out = {}, []
+    for c in cells:
+        k = key(c)
+        out.append(k + (seen.get(k, 0),))
+        seen[k] = seen.get(k, 0) + 1
+    return out
+
+
+def stock_boots(stocks, modes, key, value):
+    """{key + (ordinal,): [samples of boot 1, samples of boot 2, ...]} of
+    the first of modes each stock boot ran; only keys every boot has."""
     d = {}
     for i, st in enumerate(stocks):
-        for c in ((st or {}).get(mode) or {}).get("cells", []):
-            v = value(c)
-            if v:
-                b = d.setdefault(key(c), [[] for _ in stocks])
-                b[i] += v
-    return d
+        mode = next((m for m in modes if (st or {}).get(m)), None)
+        cells = ((st or {}).get(mode) or {}).get("cells", [])
+        for k, c in zip(cell_keys(cells, key), cells):
+            d.setdefault(k, [[] for _ in stocks])[i] += value(c)
+    return {k: b for k, b in d.items() if all(b)}
 
 
 def summarize(raw, stocks):
@@ -140,16 +156,14 @@ def summarize(raw, stocks):
         # turns (reg-stockset), not the rounds that also register FS-DAX.
         ours_set = {}
         # (stock runs reg-stockset too; older stock runs have only reg)
-        stock_tot = stock_boots([{"reg": st.get("reg-stockset") or st.get("reg")}
-                                 for st in stocks], "reg", lambda c: (c["size"], c["mem"]),
-                                lambda c: [a + b for a, b in zip(c["reg"], c["dereg"])])
+        stock_tot = stock_boots(stocks, ("reg-stockset", "reg"),
+                                lambda c: (c["size"], c["mem"]), total)
         for c in (raw.get("reg-stockset") or {}).get("cells", []):
             if c["reg"]:
-                ours_set[(c["size"], c["mem"])] = [
-                    a + b for a, b in zip(c["reg"], c["dereg"])]
+                ours_set[(c["size"], c["mem"])] = total(c)
         tots, rows = {}, {}
         for c in reg["cells"]:
-            tot = [a + b for a, b in zip(c["reg"], c["dereg"])]
+            tot = total(c)
             if not tot:
                 continue
             tots[(c["size"], c["mem"])] = tot
@@ -167,8 +181,8 @@ def summarize(raw, stocks):
                     e["anchor"] = anc
                     e["ratio"] = med(rr)
                     e["ratio_iqr"] = [pct(rr, 25), pct(rr, 75)]
-                st = stock_tot.get((size, m))
-                if st and all(st) and (size, m) in ours_set:
+                st = stock_tot.get((size, m, 0))
+                if st and (size, m) in ours_set:
                     # other boots: ratio of medians
                     e["ours_set_us"] = med(ours_set[(size, m)])
                     vs_stock(e, ours_set[(size, m)], st)
@@ -277,21 +291,12 @@ def summarize(raw, stocks):
         # Cells in run order: the i-th cell of a (file system, op) on this
         # kernel (N = 1, then 100) and on stock (the same turns, no MRs)
         # ran at the same point of the boot, which matters under TCG.
-        def ordinal(cells):
-            seen, out = {}, []
-            for c in cells:
-                k = (c["mem"], c["op"])
-                out.append(k + (seen.get(k, 0),))
-                seen[k] = seen.get(k, 0) + 1
-            return out
-        stock_cells = {}
-        for st in stocks:
-            cells = ((st or {}).get("open") or {}).get("cells", [])
-            for key, c in zip(ordinal(cells), cells):
-                stock_cells.setdefault(key, []).append(c["plain"])
+        def fs_op(c):
+            return (c["mem"], c["op"])
+        stock_cells = stock_boots(stocks, ("open",), fs_op, lambda c: c["plain"])
         s["open"] = []
         pooled = {}
-        for key, c in zip(ordinal(op["cells"]), op["cells"]):
+        for key, c in zip(cell_keys(op["cells"], fs_op), op["cells"]):
             rr = pratios(c["leased"], c["plain"])
             rc = pratios(c.get("ctx", []), c["plain"])
             e = {"mem": c["mem"], "op": c["op"], "n": c["n"],
@@ -300,7 +305,7 @@ def summarize(raw, stocks):
             if rc:
                 e["ctx_ratio"] = med(rc)
             st = stock_cells.get(key)
-            if st and len(st) == len(stocks) and all(st):
+            if st:
                 vs_stock(e, c["plain"], st)
                 p = pooled.setdefault(key[:2], [[], [[] for _ in stocks]])
                 p[0] += c["plain"]

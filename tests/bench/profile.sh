@@ -20,9 +20,15 @@ probes="handle_mm_fault dax_iomap_fault dax_writeback_mapping_range
 	follow_page_pte get_dev_pagemap"
 echo 0 >/proc/sys/kernel/kptr_restrict
 echo -1 >/proc/sys/kernel/perf_event_paranoid
-for p in $probes; do
-	echo "p:kp_$p $p" >>$t/kprobe_events || echo "no kprobe on $p"
-done
+# (re)register the probes, which starts their hit counts at 0
+register_probes() {
+	local p
+	echo >$t/kprobe_events
+	for p in $probes; do
+		echo "p:kp_$p $p" >>$t/kprobe_events || echo "no kprobe on $p"
+	done
+}
+register_probes
 kinds=${FSDAX_PROFILE:-anon-4k dax-ext4-4k dax-xfs-4k}
 for kind in ${kinds//,/ }; do
 	f=$out/profile-$kind.txt
@@ -35,9 +41,7 @@ for kind in ${kinds//,/ }; do
 	echo 1 >$t/tracing_on
 	echo "kprobe hits (whole run, setup included):" >>"$f"
 	cat $t/kprobe_profile >>"$f"
-	# reset the counts: re-register the probes
-	echo >$t/kprobe_events
-	for p in $probes; do echo "p:kp_$p $p" >>$t/kprobe_events; done
+	register_probes
 	perf report -q -i /tmp/perf-$kind.data --stdio --no-children \
 		--sort sym -g none --percent-limit 0.3 >>"$f" 2>&1
 	perf report -q -i /tmp/perf-$kind.data --stdio --children \

@@ -48,13 +48,14 @@ cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
 [ "${mode#script:}" != "$mode" ] && cmdline+=" FSDAX_SCRIPT=${mode#script:}"
 # FSDAX_CMDLINE_EXTRA: more kernel parameters (a sabotage, ib_uverbs.fsdax_mr=0)
 [ -n "${FSDAX_CMDLINE_EXTRA:-}" ] && cmdline+=" $FSDAX_CMDLINE_EXTRA"
-# make test ONLY="a b": only those tests (comma-separated on the command line)
-[ -n "${FSDAX_TESTS:-}" ] && cmdline+=" FSDAX_TESTS=$(echo $FSDAX_TESTS | tr ' ' ,)"
-# make bench BENCH_SCALE=0.1: fewer repetitions, for a quick trial
-[ -n "${FSDAX_BENCH_SCALE:-}" ] && cmdline+=" FSDAX_BENCH_SCALE=$FSDAX_BENCH_SCALE"
-# FSDAX_PROFILE="KIND ..." with mode bench: tests/bench/profile.sh instead
-# of the benchmarks (FSDAX_PROFILE_MIB, FSDAX_PROFILE_N likewise)
-for v in FSDAX_PROFILE FSDAX_PROFILE_MIB FSDAX_PROFILE_N; do
+# Passed on to the guest, blanks as commas (the command line splits at
+# blanks): FSDAX_TESTS, make test ONLY="a b": only those tests;
+# FSDAX_BENCH_SCALE, make bench BENCH_SCALE=0.1: fewer repetitions, for a
+# quick trial; FSDAX_PROFILE="KIND ..." with mode bench:
+# tests/bench/profile.sh instead of the benchmarks (FSDAX_PROFILE_MIB,
+# FSDAX_PROFILE_N likewise).
+for v in FSDAX_TESTS FSDAX_BENCH_SCALE FSDAX_PROFILE FSDAX_PROFILE_MIB \
+	 FSDAX_PROFILE_N; do
 	[ -n "${!v:-}" ] && cmdline+=" $v=$(echo ${!v} | tr ' ' ,)"
 done
 
