@@ -27,7 +27,8 @@ VM_TIMEOUT ?= 2400
 BENCH_TIMEOUT ?= 1800
 
 .PHONY: all deps sources tree export kernel kernel-stock rdma-core tests-build \
-	setup demo test test-kasan bench shell checkpatch series bisect-check clean help
+	setup demo test test-kasan bench shell checkpatch series bisect-check clean help \
+	man-pages-tree
 
 all: setup
 
@@ -46,10 +47,17 @@ tree: sources
 	@$(S)/tree.sh apply linux
 	@$(S)/tree.sh apply rdma-core
 
-# Write the commits of build/linux and build/rdma-core back as patch files.
+# Write the commits of build/linux and build/rdma-core (and build/man-pages,
+# once make series has made it) back as patch files.
 export:
 	@$(S)/tree.sh export linux
 	@$(S)/tree.sh export rdma-core
+	@[ ! -d $(B)/man-pages/.git ] || $(S)/tree.sh export man-pages
+
+# build/man-pages: fcntl(2) with the man-pages patch, for make series only.
+man-pages-tree: deps
+	@$(S)/sources.sh man-pages
+	@$(S)/tree.sh apply man-pages
 
 kernel: tree
 	@$(S)/kernel.sh $(B)/linux $(B)/kbuild $(LOCALVERSION)
@@ -142,7 +150,7 @@ checkpatch: tree
 	@$(S)/checkpatch.sh
 
 # Both series as they would be posted: cover letter + numbered patches.
-series: tree
+series: tree man-pages-tree
 	@$(S)/series.sh $(B)/series
 
 # Build every prefix of the kernel series (one patch at a time).

@@ -14,6 +14,10 @@ for which in linux rdma-core; do
 	# its style, not the kernel's u32.
 	[ "$which" = rdma-core ] &&
 		args+=(--no-tree --ignore PREFER_KERNEL_TYPES,FILE_PATH_CHANGES)
+	# A new file needs a MAINTAINERS entry, which checkpatch only sees
+	# when the patch touches MAINTAINERS; get_maintainer.pl tells below
+	# whether an existing entry covers it.
+	[ "$which" = linux ] && args+=(--ignore FILE_PATH_CHANGES)
 	while read -r p; do
 		[ -n "$p" ] || continue
 		n=$((n + 1))
@@ -23,5 +27,13 @@ for which in linux rdma-core; do
 		fi
 	done < <("$TOP/scripts/tree.sh" list $which)
 done
+# Every file the kernel series adds has a subsystem in MAINTAINERS.
+while read -r f; do
+	if ! (cd "$BUILD/linux" && perl scripts/get_maintainer.pl --nogit \
+		--nogit-fallback -f "$f") | grep -v "THE REST" | grep -q ":[A-Z]"; then
+		echo "checkpatch: $f, added by the series, has no MAINTAINERS entry"
+		bad=$((bad + 1))
+	fi
+done < <(git -C "$BUILD/linux" diff --name-only --diff-filter=A base series)
 echo "checkpatch --strict: $n patch(es), $bad not clean"
 [ $bad = 0 ]

@@ -3,6 +3,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KERNEL_PIN=${KERNEL_PIN:-6.12.117}
 RDMA_VERSION=${RDMA_VERSION:-56.1}
+# fcntl(2) of Debian's manpages-dev (bookworm), base of the man-pages patch
+MANPAGES_VERSION=${MANPAGES_VERSION:-6.03-2}
 LOGS=$BUILD/logs
 mkdir -p "$LOGS"
 

@@ -10,7 +10,10 @@ SPEC.py defines MOVES, a list of dicts: "files" {path: f(text) -> text}
 subject of the commit the hunk goes before, or into with "into": True),
 "introduced_in" (the subject of the commit that has the hunk now; per
 file in "intro"), and "msg" (the new commit's message); and MESSAGES,
-{subject: new message} for existing commits. Every commit from "before"
+{subject: new message} for existing commits; and optionally TREE, a
+function f(read) -> {path: content} that rewrites every commit's tree
+(read(path) gives the file in that tree, or None), in which case the final
+tree is that of the series rewritten by TREE. Every commit from "before"
 up to "introduced_in" gets the hunk; later trees stay as they are. A
 commit left with no change of its own is dropped."""
 import os, subprocess, sys, tempfile
@@ -36,8 +39,17 @@ def new_tree(base_tree, files):
         git("read-tree", base_tree, env=env)
         for p, c in files.items():
             blob = git("hash-object", "-w", "--stdin", inp=c).strip()
-            git("update-index", "--cacheinfo", "100644,%s,%s" % (blob, p), env=env)
+            git("update-index", "--add", "--cacheinfo", "100644,%s,%s" % (blob, p), env=env)
         return git("write-tree", env=env).strip()
+
+def retree(tree, f):
+    """@tree with the files that f(read) rewrites."""
+    def read(p):
+        r = subprocess.run(["git", "-C", T, "show", "%s:%s" % (tree, p)],
+                           capture_output=True, text=True, env=ENV)
+        return r.stdout if r.returncode == 0 else None
+    files = f(read)
+    return new_tree(tree, files) if files else tree
 
 def commit(tree, parent, msg, date):
     env = dict(ENV, GIT_AUTHOR_DATE=date)
@@ -75,6 +87,8 @@ def main(spec_path):
         tree = git("rev-parse", c + "^{tree}").strip()
         if files:
             tree = new_tree(tree, files)
+        if "TREE" in spec:
+            tree = retree(tree, spec["TREE"])
         if tree == git("rev-parse", parent + "^{tree}").strip():
             # all of it moved into earlier commits: the commit goes
             print("dropped, now empty: " + subj[i], file=sys.stderr)
@@ -85,7 +99,10 @@ def main(spec_path):
         date = git("log", "-1", "--format=%aD", c).strip()
         parent = commit(tree, parent, msg, date)
         prev_tree = tree
-    assert git("rev-parse", parent + "^{tree}") == git("rev-parse", "series^{tree}")
+    want = git("rev-parse", "series^{tree}").strip()
+    if "TREE" in spec:
+        want = retree(want, spec["TREE"])
+    assert git("rev-parse", parent + "^{tree}").strip() == want
     print(parent)
 
 main(sys.argv[1])

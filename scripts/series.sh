@@ -1,5 +1,5 @@
 #!/bin/bash
-# Write both series the way they would be posted: a cover letter and the
+# Write the three series the way they would be posted: a cover letter and the
 # numbered patches, from the commits of build/linux and build/rdma-core.
 #   series.sh OUTDIR
 # The cover letters' subject and text are scripts/cover/<tree>.txt (first
@@ -9,7 +9,7 @@ set -euo pipefail
 
 out=${1:-$BUILD/series}
 rm -rf "$out"
-for which in linux rdma-core; do
+for which in linux rdma-core man-pages; do
 	tree=$BUILD/$which
 	cover=$TOP/scripts/cover/$which.txt
 	[ -d "$tree/.git" ] || die "no $tree (run make tree)"
@@ -19,6 +19,7 @@ for which in linux rdma-core; do
 		die "$tree has commits that were not exported: run make export first"
 	prefix=PATCH
 	[ "$which" = rdma-core ] && prefix="PATCH rdma-core"
+	[ "$which" = man-pages ] && prefix="PATCH man-pages"
 	git -C "$tree" format-patch -q --cover-letter --numbered --no-signature \
 		--subject-prefix="$prefix" --zero-commit -o "$out/$which" base..series
 	letter=$out/$which/0000-cover-letter.patch

@@ -4,7 +4,10 @@
 #           fallback to the newest 6.12 the archive has;
 #   rdma    rdma-core $RDMA_VERSION from the trixie deb-src entry, verified
 #           against the SHA-256 that apt-cache showsrc prints (the archive
-#           answers 404 for the .dsc, so apt's own check never runs).
+#           answers 404 for the .dsc, so apt's own check never runs);
+#   man     man2/ of Debian's manpages-dev $MANPAGES_VERSION (man-pages 6.03),
+#           fetched with apt-get download, which checks it against the
+#           archive's signed index.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -64,8 +67,33 @@ rdma() {
 	ln -sfn "rdma-core-$v" "$src/rdma-core"
 }
 
+man() {
+	local v=$MANPAGES_VERSION dir=$src/man-pages-${MANPAGES_VERSION%-*}
+	[ -f "$dir/.unpacked" ] && return 0
+	mkdir -p "$BUILD/dl"
+	local deb=$BUILD/dl/manpages-dev_${v}_all.deb
+	if [ ! -f "$deb" ]; then
+		step "downloading manpages-dev $v"
+		(cd "$BUILD/dl" && apt-get download "manpages-dev=$v" \
+			>"$LOGS/apt-manpages.log" 2>&1) ||
+			die "cannot download manpages-dev $v (see $LOGS/apt-manpages.log)"
+	fi
+	step "unpacking man2/ of manpages-dev $v"
+	rm -rf "$dir" "$BUILD/dl/manpages-dev"
+	dpkg-deb -x "$deb" "$BUILD/dl/manpages-dev"
+	mkdir -p "$dir/man2"
+	local f
+	for f in "$BUILD/dl/manpages-dev/usr/share/man/man2/"*.2.gz; do
+		zcat "$f" >"$dir/man2/$(basename "$f" .gz)"
+	done
+	rm -rf "$BUILD/dl/manpages-dev"
+	echo "${MANPAGES_VERSION%-*}" >"$dir/.unpacked"
+	ln -sfn "man-pages-${MANPAGES_VERSION%-*}" "$src/man-pages"
+}
+
 case $what in
 linux) kernel ;;
 rdma-core) rdma ;;
-*) die "usage: $0 linux|rdma-core" ;;
+man-pages) man ;;
+*) die "usage: $0 linux|rdma-core|man-pages" ;;
 esac

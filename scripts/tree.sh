@@ -1,12 +1,13 @@
 #!/bin/bash
-# The developer trees: build/linux and build/rdma-core are git repositories
+# The developer trees: build/linux, build/rdma-core and build/man-pages
+# (fcntl(2) and the other system call pages) are git repositories
 # whose first commit is the pristine base (tag "base") and whose following
 # commits are the series, applied with git am in the order of the numbers
 # in the patch file names.
 #
-#   tree.sh apply  linux|rdma-core   (re)create the tree from the patches
-#   tree.sh export linux|rdma-core   write the commits back as patch files
-#   tree.sh list   linux|rdma-core   the series' patch files, in order
+#   tree.sh apply  linux|rdma-core|man-pages   (re)create the tree
+#   tree.sh export linux|rdma-core|man-pages   write the commits back
+#   tree.sh list   linux|rdma-core|man-pages   the patch files, in order
 #
 # apply refuses to throw away work: when the tree has uncommitted changes or
 # commits that were never exported, it stops and says so.
@@ -28,6 +29,10 @@ linux)
 rdma-core)
 	tree=$BUILD/rdma-core base=$BUILD/src/rdma-core
 	dirs="rdma-core-patches"
+	;;
+man-pages)
+	tree=$BUILD/man-pages base=$BUILD/src/man-pages
+	dirs="man-pages-patches"
 	;;
 *) die "unknown tree $which" ;;
 esac
@@ -103,6 +108,7 @@ apply() {
 # touches headers under include/, else the one its subject prefix names.
 dir_for() {
 	[ "$which" = rdma-core ] && { echo rdma-core-patches; return; }
+	[ "$which" = man-pages ] && { echo man-pages-patches; return; }
 	if ! grep '^diff --git a/' "$2" | grep -qv '^diff --git a/include/'; then
 		echo include
 		return
@@ -144,5 +150,5 @@ case $cmd in
 apply) apply ;;
 export) export_ ;;
 list) series ;;
-*) die "usage: $0 apply|export|list linux|rdma-core" ;;
+*) die "usage: $0 apply|export|list linux|rdma-core|man-pages" ;;
 esac

@@ -36,7 +36,7 @@
 #define FOLL_WRITE	(1 << 0)
 #define FOLL_LONGTERM	(1 << 8)
 #ifndef F_LONGTERM
-#define F_LONGTERM	16	/* include/uapi/asm-generic/fcntl.h, the series */
+#define F_LONGTERM	16	/* include/uapi/linux/fcntl.h, the series */
 #endif
 
 FIXTURE(gup) {

@@ -493,6 +493,42 @@ TEST_F_TIMEOUT(lease, set_get_release, TIMEOUT)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
+/*
+ * While a layout change waits for a broken long-term lease, no new one is
+ * granted on another open file of the inode, and the holder cannot end
+ * the break by asking again: either would let holders keep the change
+ * waiting for ever. Once the change is done, the same request succeeds.
+ */
+TEST_F_TIMEOUT(lease, new_lease_refused_during_change, TIMEOUT)
+{
+	struct result r;
+	siginfo_t si;
+
+	take_longterm(_metadata, self);
+	break_with(_metadata, self, RT_PUNCH, &si);
+
+	self->fd2 = open(self->path, O_RDWR);
+	ASSERT_LE(0, self->fd2);
+	EXPECT_EQ(-1, fcntl(self->fd2, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(EAGAIN, errno);
+	/*
+	 * Asking again through the open file whose lease is being broken
+	 * does not end the break (nor does it for a read lease): the lease
+	 * stays breaking and the change keeps waiting for its release.
+	 */
+	fcntl(self->fd, F_SETLEASE, F_LONGTERM);
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "BREAKING"));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", NULL));
+	EXPECT_EQ(0, readable_within(self->rfd, 500));
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	op_result(_metadata, self, &r);
+	ASSERT_EQ(0, r.err);
+	check_op_done(_metadata, self, RT_PUNCH);
+	EXPECT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(F_LONGTERM, fcntl(self->fd2, F_GETLEASE));
+}
+
 static int open_for_write(const char *path)
 {
 	int fd;
@@ -958,6 +994,61 @@ TEST_F_TIMEOUT(lease, coexists_with_read_lease, TIMEOUT)
 	EXPECT_EQ(0, r.err);
 	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
 	check_op_done(_metadata, self, RT_PUNCH);
+}
+
+/*
+ * F_UNLCK removes every lease the open file holds; before F_LONGTERM an
+ * open file held at most one, so users of plain leases see what they saw:
+ * the lease of this open file goes, through any fd of it, and only it;
+ * releasing a lease that is being broken lets the breaker go on; and
+ * there is nothing to release afterwards. The same assertions pass on the
+ * stock kernel.
+ */
+TEST_F_TIMEOUT(lease, plain_lease_unlck_is_unchanged, TIMEOUT)
+{
+	int dupfd;
+
+	/* A write lease, downgraded to a read lease: still one lease. */
+	self->fd = open(self->path, O_RDONLY);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_WRLCK));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_RDLCK));
+	EXPECT_EQ(F_RDLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LEASE", "ACTIVE"));
+
+	/* Through a dup of the fd: the same open file. */
+	dupfd = dup(self->fd);
+	ASSERT_LE(0, dupfd);
+	ASSERT_EQ(0, fcntl(dupfd, F_SETLEASE, F_UNLCK));
+	close(dupfd);
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+	EXPECT_EQ(-1, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(EAGAIN, errno);
+
+	/* Two open files: releasing one lease leaves the other. */
+	self->fd2 = open(self->path, O_RDONLY);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_RDLCK));
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_RDLCK));
+	EXPECT_EQ(2, count_locks(self->path, "LEASE", "ACTIVE"));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(F_RDLCK, fcntl(self->fd2, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LEASE", "ACTIVE"));
+
+	/* A lease being broken: F_UNLCK ends the break. */
+	drain_sigio();
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETSIG, SIGIO));
+	EXPECT_EQ(EWOULDBLOCK,
+		  in_child(self->path, open_for_write_nonblock));
+	EXPECT_EQ(1, count_locks(self->path, "LEASE", "BREAKING"));
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd2, F_GETLEASE));
+	EXPECT_EQ(0, in_child(self->path, open_for_write_nonblock));
+	EXPECT_EQ(-1, fcntl(self->fd2, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(EAGAIN, errno);
 }
 
 TEST_HARNESS_MAIN

@@ -53,7 +53,7 @@
 #define TIMEOUT		120
 #define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
 #ifndef F_LONGTERM
-#define F_LONGTERM	16	/* include/uapi/asm-generic/fcntl.h, the series */
+#define F_LONGTERM	16	/* include/uapi/linux/fcntl.h, the series */
 #endif
 
 enum { A = 1, B = 2 };
