@@ -35,5 +35,16 @@ while read -r f; do
 		bad=$((bad + 1))
 	fi
 done < <(git -C "$BUILD/linux" diff --name-only --diff-filter=A base series)
+# Every reStructuredText file the kernel series adds or changes parses
+# without errors (rst-check.py); a malformed table renders as an error
+# block in the built documentation.
+while read -r f; do
+	if ! out=$(git -C "$BUILD/linux" show "series:$f" |
+		python3 "$TOP/scripts/rst-check.py" 2>&1) || [ -n "$out" ]; then
+		echo "checkpatch: $f does not parse as reStructuredText:"
+		echo "$out" | sed 's/^/  /'
+		bad=$((bad + 1))
+	fi
+done < <(git -C "$BUILD/linux" diff --name-only --diff-filter=AM base series -- '*.rst')
 echo "checkpatch --strict: $n patch(es), $bad not clean"
 [ $bad = 0 ]

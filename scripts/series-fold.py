@@ -18,24 +18,7 @@ of a commit into the group of another commit."""
 import os, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-T = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "linux")
-ENV = dict(os.environ, GIT_AUTHOR_NAME="FS-DAX RDMA project",
-           GIT_AUTHOR_EMAIL="fsdax-rdma@example.org",
-           GIT_COMMITTER_NAME="FS-DAX RDMA project",
-           GIT_COMMITTER_EMAIL="fsdax-rdma@example.org",
-           GIT_COMMITTER_DATE="2026-01-01T00:00:00Z")
-
-def git(*a, inp=None, env=None, check=True):
-    r = subprocess.run(["git", "-C", T] + list(a), input=inp, capture_output=True,
-                       text=True, env=env or ENV)
-    if check and r.returncode:
-        raise SystemExit("git %s: %s" % (" ".join(a), r.stderr))
-    return r.stdout
-
-def show(rev, path):
-    r = subprocess.run(["git", "-C", T, "show", "%s:%s" % (rev, path)],
-                       capture_output=True, text=True)
-    return r.stdout if r.returncode == 0 else None
+from seriesgit import ENV, T, git, show  # noqa: E402
 
 def unapply(text, diff):
     with tempfile.TemporaryDirectory() as d:

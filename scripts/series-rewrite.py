@@ -18,19 +18,7 @@ up to "introduced_in" gets the hunk; later trees stay as they are. A
 commit left with no change of its own is dropped."""
 import os, subprocess, sys, tempfile
 
-T = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "linux")
-ENV = dict(os.environ, GIT_AUTHOR_NAME="FS-DAX RDMA project",
-           GIT_AUTHOR_EMAIL="fsdax-rdma@example.org",
-           GIT_COMMITTER_NAME="FS-DAX RDMA project",
-           GIT_COMMITTER_EMAIL="fsdax-rdma@example.org",
-           GIT_COMMITTER_DATE="2026-01-01T00:00:00Z")
-
-def git(*a, inp=None, env=None):
-    return subprocess.run(["git", "-C", T] + list(a), input=inp, capture_output=True,
-                          text=True, check=True, env=env or ENV).stdout
-
-def show(rev, path):
-    return git("show", "%s:%s" % (rev, path))
+from seriesgit import ENV, T, git, show  # noqa: E402
 
 def new_tree(base_tree, files):
     """base_tree with files {path: content} replaced."""

@@ -364,6 +364,26 @@ TEST_F_TIMEOUT(dax, exit_with_mrs_registered, TIMEOUT)
 	EXPECT_GT(2000, rt_now_ms() - t0);
 }
 
+/*
+ * In a child: a device and PD opened as root, then nobody (uid 65534, no
+ * capabilities) with the fixture's file mapped shared; exits 2 or 3 if
+ * that fails.
+ */
+static void *map_as_nobody(const char *path, struct rt *rt)
+{
+	void *p;
+	int fd;
+
+	if (rt_open(rt) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		_exit(2);
+	fd = open(path, O_RDWR);
+	p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (fd < 0 || p == MAP_FAILED)
+		_exit(3);
+	return p;
+}
+
 /* The lease needs the rights of any lease: owner or CAP_LEASE (I6). */
 TEST_F_TIMEOUT(dax, eacces_for_non_owner, TIMEOUT)
 {
@@ -374,20 +394,10 @@ TEST_F_TIMEOUT(dax, eacces_for_non_owner, TIMEOUT)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct ibv_mr *mr;
 		struct rt rt;
-		void *p;
-		int fd;
+		void *p = map_as_nobody(self->path, &rt);
+		struct ibv_mr *mr = ibv_reg_mr(rt.pd, p, LEN, ACCESS);
 
-		/* Device and PD as root, then become nobody (no caps). */
-		if (rt_open(&rt) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(2);
-		fd = open(self->path, O_RDWR);
-		p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (fd < 0 || p == MAP_FAILED)
-			_exit(3);
-		mr = ibv_reg_mr(rt.pd, p, LEN, ACCESS);
 		if (mr)
 			_exit(4);
 		_exit(errno == EACCES ? 0 : 5);
@@ -396,6 +406,60 @@ TEST_F_TIMEOUT(dax, eacces_for_non_owner, TIMEOUT)
 	EXPECT_EQ(0, WEXITSTATUS(st));
 	/* Only the fixture's lease: the refused one left nothing behind. */
 	EXPECT_EQ(1, rt_longterm_leases(self->fd));
+}
+
+/*
+ * The MRs of a uverbs file over a file share one lease, and each
+ * registration needs the right to it (I6), not only the first: once the
+ * file belongs to somebody else, its former owner's next registration is
+ * refused, although its uverbs file holds the lease already.
+ */
+TEST_F_TIMEOUT(dax, eacces_for_non_owner_on_a_shared_lease, TIMEOUT)
+{
+	int go[2], done[2];
+	char c = 0;
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ(0, fchmod(self->fd, 0666));
+	ASSERT_EQ(0, fchown(self->fd, 65534, 65534));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Its own uverbs file, as the owner of the file (no caps). */
+		struct rt rt;
+		void *p = map_as_nobody(self->path, &rt);
+		struct ibv_mr *mr = ibv_reg_mr(rt.pd, p, LEN, ACCESS), *mr2;
+
+		if (!mr)
+			_exit(4);
+		/* The file changes hands. */
+		if (write(done[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(5);
+		mr2 = ibv_reg_mr(rt.pd, p, LEN, ACCESS);
+		if (mr2) {
+			ibv_dereg_mr(mr2);
+			_exit(6);
+		}
+		if (errno != EACCES)
+			_exit(7);
+		_exit(ibv_dereg_mr(mr) ? 8 : 0);
+	}
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	/* The fixture's lease and the child's. */
+	EXPECT_EQ(2, rt_longterm_leases(self->fd));
+	ASSERT_EQ(0, fchown(self->fd, 0, 0));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st))
+		TH_LOG("6: registered on the lease without the right to it");
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
 }
 
 /* Bad input fails with a clear errno and leaves nothing leased. */

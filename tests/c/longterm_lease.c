@@ -759,16 +759,22 @@ TEST_F_TIMEOUT(lease, open_and_write_skip_the_lease_code, TIMEOUT)
 	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));
 	close(self->fd);
 
-	/* The control: a read lease on the same file (no writer now). */
+	/*
+	 * The control: a read lease on the same file (no writer now), next
+	 * to a long-term lease on another open file.
+	 */
 	rfd = open(self->path, O_RDONLY);
 	ASSERT_LE(0, rfd);
 	self->fd = rfd;
-	ASSERT_EQ(0, fcntl(rfd, F_SETLEASE, F_LONGTERM));
+	self->fd2 = open(self->path, O_RDONLY);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_LONGTERM));
 	ASSERT_EQ(0, fcntl(rfd, F_SETLEASE, F_RDLCK));
 	EXPECT_LE(5, traced_opens(self->path, -1, 5))
 		TH_LOG("the tracepoint did not fire for a read lease");
 	EXPECT_EQ(F_RDLCK, fcntl(rfd, F_GETLEASE));
 	ASSERT_EQ(0, fcntl(rfd, F_SETLEASE, F_UNLCK));
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_UNLCK));
 	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
 	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
 }
@@ -936,25 +942,33 @@ TEST_F_TIMEOUT(lease, coexists_with_read_lease, TIMEOUT)
 	siginfo_t si;
 	int fd;
 
-	/* One open file holding both kinds: two separate leases. */
+	/*
+	 * One open file holds one lease at most, of either kind: both
+	 * would share its F_SETOWN and fasync state, which the removal of
+	 * either resets. Neither kind replaces the other.
+	 */
 	fd = open(self->path, O_RDONLY);
 	ASSERT_LE(0, fd);
 	self->fd = fd;
 	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_RDLCK));
-	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_LONGTERM));
-	EXPECT_EQ(1, count_locks(self->path, "LEASE", "ACTIVE"));
-	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
-	/* The regular lease is the one F_GETLEASE reports. */
+	ASSERT_EQ(-1, fcntl(fd, F_SETLEASE, F_LONGTERM));
+	ASSERT_EQ(EBUSY, errno);
 	EXPECT_EQ(F_RDLCK, fcntl(fd, F_GETLEASE));
-	/* Asking for either again changes neither. */
-	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_RDLCK));
-	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_LONGTERM));
 	EXPECT_EQ(1, count_locks(self->path, "LEASE", "ACTIVE"));
-	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
-	/* F_UNLCK drops what the open file holds. */
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
 	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_UNLCK));
 	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_LONGTERM));
+	ASSERT_EQ(-1, fcntl(fd, F_SETLEASE, F_RDLCK));
+	ASSERT_EQ(EBUSY, errno);
+	EXPECT_EQ(F_LONGTERM, fcntl(fd, F_GETLEASE));
+	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
+	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+	ASSERT_EQ(0, fcntl(fd, F_SETLEASE, F_UNLCK));
 	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+	EXPECT_EQ(-1, fcntl(fd, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(EAGAIN, errno);
 
 	/* Two open files: a read lease on fd, a long-term lease on fd2. */
 	self->fd2 = open(self->path, O_RDONLY);
@@ -997,8 +1011,8 @@ TEST_F_TIMEOUT(lease, coexists_with_read_lease, TIMEOUT)
 }
 
 /*
- * F_UNLCK removes every lease the open file holds; before F_LONGTERM an
- * open file held at most one, so users of plain leases see what they saw:
+ * F_UNLCK removes the lease of the open file, of either kind, so users of
+ * plain leases see what they saw before F_LONGTERM:
  * the lease of this open file goes, through any fd of it, and only it;
  * releasing a lease that is being broken lets the breaker go on; and
  * there is nothing to release afterwards. The same assertions pass on the

@@ -17,8 +17,10 @@
  *     file, and their lease still stands.
  * An operation the file system does not have (reflink on ext4) fails
  * without any event. The ranges are rounded out to 2 MiB (a PMD entry): all
- * the offsets here are multiples of it. ignored_event_revokes_only_a checks that an ignored
- * event revokes A alone, within lease-break-time, while B keeps working.
+ * the offsets here are multiples of it. ignored_event_revokes_only_a checks
+ * that an ignored event revokes A alone, within lease-break-time, while B
+ * keeps working, and later_break_with_shorter_time_is_not_delayed that a
+ * revoke queued for later does not hold up an earlier one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -477,6 +479,62 @@ TEST_F_TIMEOUT(ranges, ignored_event_revokes_only_a, TIMEOUT)
 	EXPECT_EQ(1, rt_longterm_leases(self->fd));
 	ASSERT_EQ(0, ibv_dereg_mr(self->mr[1]));
 	self->mr[1] = NULL;
+	EXPECT_EQ(0, rt_longterm_leases(self->fd));
+}
+
+/*
+ * An MR is revoked lease-break-time after the break that hit it, whatever
+ * the lease had queued before. A is hit under a long lease-break-time and
+ * deregistered at once, which leaves the lease's revoke work queued for
+ * A's time; B, hit under a short one, is not answered: B is revoked, and
+ * the punch over it completes, after the short time, not at A's.
+ */
+TEST_F_TIMEOUT(ranges, later_break_with_shorter_time_is_not_delayed, TIMEOUT)
+{
+	const struct row ra = {
+		.kind = K_FALLOC, .off = A_OFF + SUB, .len = SUB,
+		.mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	};
+	const struct row rb = {
+		.kind = K_FALLOC, .off = B_OFF + SUB, .len = SUB,
+		.mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	};
+	struct change ca = { .fd = self->fd, .row = &ra };
+	struct change cb = { .fd = self->fd, .row = &rb };
+	struct ibv_async_event ev;
+	long t0, ms;
+
+	/* A, under BREAK_S, answered at once. */
+	ASSERT_EQ(0, pthread_create(&ca.thread, NULL, change_thread, &ca));
+	ASSERT_EQ(1, rt_get_event(self->rt.ctx, &ev, EVENT_MS));
+	EXPECT_EQ(self->mr[0], ev.element.mr);
+	ibv_ack_async_event(&ev);
+	ASSERT_EQ(0, ibv_dereg_mr(self->mr[0]));
+	self->mr[0] = NULL;
+	ASSERT_TRUE(wait_done(&ca, DONE_MS));
+	ASSERT_EQ(0, pthread_join(ca.thread, NULL));
+	EXPECT_EQ(0, ca.ret);
+	EXPECT_EQ(1, rt_longterm_leases(self->fd));
+
+	/* B, under 2 s, not answered. */
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 2));
+	t0 = rt_now_ms();
+	ASSERT_EQ(0, pthread_create(&cb.thread, NULL, change_thread, &cb));
+	ASSERT_EQ(1, rt_get_event(self->rt.ctx, &ev, EVENT_MS));
+	EXPECT_EQ(self->mr[1], ev.element.mr);
+	ibv_ack_async_event(&ev);
+	EXPECT_TRUE(wait_done(&cb, DONE_MS))
+		TH_LOG("B is not revoked 2 s after its break: at A's time?");
+	ms = rt_now_ms() - t0;
+	if (!change_done(&cb)) {
+		ibv_dereg_mr(self->mr[1]);
+		self->mr[1] = NULL;
+	}
+	ASSERT_EQ(0, pthread_join(cb.thread, NULL));
+	EXPECT_EQ(0, cb.ret);
+	TH_LOG("the punch under B took %ld ms", ms);
+	EXPECT_LE(2000, ms);
+	/* B is revoked: the lease went with it. */
 	EXPECT_EQ(0, rt_longterm_leases(self->fd));
 }
 
