@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkgs="build-essential git ccache flex bison bc cpio kmod libelf-dev libssl-dev
-	python3 python3-ply python3-git xz-utils dpkg-dev rsync
+	python3 python3-ply python3-git python3-docutils xz-utils dpkg-dev rsync
 	cmake ninja-build pkg-config libnl-3-dev libnl-route-3-dev libudev-dev
 	cython3 python3-dev
 	qemu-system-x86 e2fsprogs xfsprogs iproute2 perftest

@@ -1040,10 +1040,19 @@ TEST_F_TIMEOUT(lease, plain_lease_unlck_is_unchanged, TIMEOUT)
 	EXPECT_EQ(-1, fcntl(self->fd, F_SETLEASE, F_UNLCK));
 	EXPECT_EQ(EAGAIN, errno);
 
-	/* Two open files: releasing one lease leaves the other. */
+	/*
+	 * Two open files: releasing one lease leaves the other, the newer
+	 * one first, then the older one.
+	 */
 	self->fd2 = open(self->path, O_RDONLY);
 	ASSERT_LE(0, self->fd2);
 	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_RDLCK));
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_RDLCK));
+	EXPECT_EQ(2, count_locks(self->path, "LEASE", "ACTIVE"));
+	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_UNLCK));
+	EXPECT_EQ(F_UNLCK, fcntl(self->fd2, F_GETLEASE));
+	EXPECT_EQ(F_RDLCK, fcntl(self->fd, F_GETLEASE));
+	EXPECT_EQ(1, count_locks(self->path, "LEASE", "ACTIVE"));
 	ASSERT_EQ(0, fcntl(self->fd2, F_SETLEASE, F_RDLCK));
 	EXPECT_EQ(2, count_locks(self->path, "LEASE", "ACTIVE"));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETLEASE, F_UNLCK));

@@ -1499,6 +1499,48 @@ TEST_F_TIMEOUT(change, layout_change_admits_no_new_lease_first_half, TIMEOUT)
 }
 
 /*
+ * While a truncate waits for an MR, F_SETLEASE F_LONGTERM on another open
+ * file of the inode is refused with EAGAIN, and granted once the truncate
+ * is done. The MR's lease covers ranges and is never marked as being
+ * broken (FL_UNLOCK_PENDING), so only the change itself, listed on the
+ * inode, can refuse the new lease.
+ */
+TEST_F_TIMEOUT(change, layout_change_admits_no_user_lease, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	enum ibv_event_type type;
+	struct ibv_mr *mr, *emr;
+	const char *path;
+	int fd, ufd;
+	void *map;
+
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 20));
+	fd = mkfile(c, "change-user", LEN, F_ALLOC, 0, &path);
+	ASSERT_LE(0, fd);
+	map = map_file(c, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+	mr = reg(c, map, LEN, ACCESS);
+	ASSERT_NE(NULL, mr);
+	ufd = open(path, O_RDONLY);
+	ASSERT_LE(0, ufd);
+
+	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
+	ASSERT_EQ(1, get_event(c, 10000, &type, &emr));
+	EXPECT_EQ(mr, emr);
+	EXPECT_EQ(-1, fcntl(ufd, F_SETLEASE, F_LONGTERM))
+		TH_LOG("a long-term lease was granted during the truncate");
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(F_UNLCK, fcntl(ufd, F_GETLEASE));
+
+	EXPECT_EQ(0, dereg(c, mr));
+	ASSERT_TRUE(change_wait(c, DONE_MS));
+	EXPECT_EQ(0, c->chg.ret);
+	EXPECT_EQ(0, fcntl(ufd, F_SETLEASE, F_LONGTERM));
+	EXPECT_EQ(0, fcntl(ufd, F_SETLEASE, F_UNLCK));
+	close(ufd);
+}
+
+/*
  * sigbus: a user F_LONGTERM lease belongs to the open file; the process
  * that took it may have exited, and its pid number been given to another
  * process, when the lease times out. SIGBUS goes to the holder only.
