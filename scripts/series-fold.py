@@ -18,7 +18,7 @@ of a commit into the group of another commit."""
 import os, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from seriesgit import ENV, T, git, show  # noqa: E402
+from seriesgit import ENV, T, git, load, show  # noqa: E402
 
 def unapply(text, diff):
     with tempfile.TemporaryDirectory() as d:
@@ -31,10 +31,7 @@ def unapply(text, diff):
         return open(f).read()
 
 def main(spec_path):
-    spec = {}
-    exec(open(spec_path).read(), spec)
-    olds = git("rev-list", "--reverse", "base..series").split()
-    subj = [git("log", "-1", "--format=%s", c).strip() for c in olds]
+    spec, olds, subj = load(spec_path)
     def idx(s):
         m = [i for i, x in enumerate(subj) if x.startswith(s)]
         assert len(m) == 1, s

@@ -18,7 +18,7 @@ up to "introduced_in" gets the hunk; later trees stay as they are. A
 commit left with no change of its own is dropped."""
 import os, subprocess, sys, tempfile
 
-from seriesgit import ENV, T, git, show  # noqa: E402
+from seriesgit import ENV, T, git, load, show  # noqa: E402
 
 def new_tree(base_tree, files):
     """base_tree with files {path: content} replaced."""
@@ -44,10 +44,7 @@ def commit(tree, parent, msg, date):
     return git("commit-tree", tree, "-p", parent, inp=msg, env=env).strip()
 
 def main(spec_path):
-    spec = {}
-    exec(open(spec_path).read(), spec)
-    olds = git("rev-list", "--reverse", "base..series").split()
-    subj = [git("log", "-1", "--format=%s", c).strip() for c in olds]
+    spec, olds, subj = load(spec_path)
     def idx(s):
         return [i for i, x in enumerate(subj) if x.startswith(s)][0]
     moves = []

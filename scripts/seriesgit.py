@@ -27,3 +27,13 @@ def show(rev, path):
     r = subprocess.run(["git", "-C", T, "show", "%s:%s" % (rev, path)],
                        capture_output=True, text=True)
     return r.stdout if r.returncode == 0 else None
+
+
+def load(spec_path):
+    """The spec file's names, and the commits base..series with their
+    subjects, in order."""
+    spec = {}
+    exec(open(spec_path).read(), spec)
+    olds = git("rev-list", "--reverse", "base..series").split()
+    subj = [git("log", "-1", "--format=%s", c).strip() for c in olds]
+    return spec, olds, subj
