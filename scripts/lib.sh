@@ -1,8 +1,38 @@
 # Shared by the scripts/ helpers: paths, pins and one-line messages.
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD:-$TOP/build}
-KERNEL_PIN=${KERNEL_PIN:-6.12.117}
-RDMA_VERSION=${RDMA_VERSION:-56.1}
+# BASE selects the bases and the series: 6.12 (the default until the port
+# is done; the series in include/ fs/ mm/ drivers-infiniband/ and
+# *-patches/ at the top) or 7.3 (the port in progress: the same
+# directories under port-7.3/, built in build/7.3).
+BASE=${BASE:-6.12}
+case $BASE in
+6.12)
+	SERIES_DIR=$TOP
+	BUILD=${BUILD:-$TOP/build}
+	KERNEL_PKG=linux-source-6.12
+	KERNEL_PIN=${KERNEL_PIN:-6.12.117}
+	KERNEL_DEB=$KERNEL_PIN-1~deb12u1
+	KERNEL_SUITE=
+	RDMA_VERSION=${RDMA_VERSION:-56.1}
+	RDMA_DEB=$RDMA_VERSION-1
+	RDMA_SUITE=trixie
+	;;
+7.3)
+	SERIES_DIR=$TOP/port-7.3
+	BUILD=${BUILD:-$TOP/build/7.3}
+	KERNEL_PKG=linux-source-7.3
+	KERNEL_PIN=${KERNEL_PIN:-7.3.4}
+	KERNEL_DEB=$KERNEL_PIN-1~bpo13+1
+	KERNEL_SUITE=trixie-backports
+	RDMA_VERSION=${RDMA_VERSION:-65.0}
+	RDMA_DEB=$RDMA_VERSION-1.1
+	RDMA_SUITE=sid
+	;;
+*)
+	echo "ERROR: unknown BASE=$BASE (6.12 or 7.3)" >&2
+	exit 1
+	;;
+esac
 # fcntl(2) of Debian's manpages-dev (bookworm), base of the man-pages patch
 MANPAGES_VERSION=${MANPAGES_VERSION:-6.03-2}
 LOGS=$BUILD/logs
@@ -37,20 +67,42 @@ apt_get() {
 		>>"$LOGS/apt.log" 2>&1
 }
 
-# The rdma-core base comes from trixie's deb-src entry (source only: no
-# trixie binary package can be pulled in by it).
-ensure_trixie_src() {
-	local f=/etc/apt/sources.list.d/fsdax-rdma-trixie-src.sources
-	if ! grep -rqs 'trixie' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null ||
-		! apt-cache showsrc rdma-core 2>/dev/null | grep -q "^Version: $RDMA_VERSION-1"; then
-		step "adding a deb-src entry for trixie"
+# The rdma-core base comes from a deb-src entry of $RDMA_SUITE (trixie
+# for 56.1, sid for 65.0; source only: no binary package of that suite can
+# be pulled in by it).
+ensure_rdma_src() {
+	local f=/etc/apt/sources.list.d/fsdax-rdma-$RDMA_SUITE-src.sources
+	if ! apt-cache showsrc rdma-core 2>/dev/null | grep -q "^Version: $RDMA_DEB\$"; then
+		step "adding a deb-src entry for $RDMA_SUITE"
 		cat >"$f" <<-EOF
 			Types: deb-src
 			URIs: http://deb.debian.org/debian
-			Suites: trixie
+			Suites: $RDMA_SUITE
 			Components: main
 			Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 		EOF
 		apt_get update || die "apt-get update failed (see $LOGS/apt.log)"
 	fi
+}
+
+# The 7.3 kernel source is a binary package of trixie-backports (it is
+# architecture independent: a tarball in /usr/src). The entry is pinned low
+# so that nothing else is ever taken from it.
+ensure_kernel_suite() {
+	[ -n "$KERNEL_SUITE" ] || return 0
+	apt-cache policy "$KERNEL_PKG" 2>/dev/null | grep -q "$KERNEL_SUITE" && return 0
+	step "adding a deb entry for $KERNEL_SUITE (pinned to priority 100)"
+	cat >"/etc/apt/sources.list.d/fsdax-rdma-$KERNEL_SUITE.sources" <<-EOF
+		Types: deb
+		URIs: http://deb.debian.org/debian
+		Suites: $KERNEL_SUITE
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+	cat >"/etc/apt/preferences.d/fsdax-rdma-$KERNEL_SUITE" <<-EOF
+		Package: *
+		Pin: release n=$KERNEL_SUITE
+		Pin-Priority: 100
+	EOF
+	apt_get update || die "apt-get update failed (see $LOGS/apt.log)"
 }

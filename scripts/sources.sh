@@ -1,8 +1,9 @@
 #!/bin/bash
 # Fetch and unpack the two pristine bases into build/src:
-#   linux   Debian's linux-source-6.12, pinned to $KERNEL_PIN, with a loud
-#           fallback to the newest 6.12 the archive has;
-#   rdma    rdma-core $RDMA_VERSION from the trixie deb-src entry, verified
+#   linux   Debian's linux-source-$BASE, pinned to $KERNEL_PIN, with a loud
+#           fallback to the newest $BASE the archive has;
+#   rdma    rdma-core $RDMA_VERSION from the trixie (56.1) or sid (65.0)
+#           deb-src entry, verified
 #           against the SHA-256 that apt-cache showsrc prints (the archive
 #           answers 404 for the .dsc, so apt's own check never runs);
 #   man     man2/ of Debian's manpages-dev $MANPAGES_VERSION (man-pages 6.03),
@@ -16,12 +17,13 @@ src=$BUILD/src
 mkdir -p "$src"
 
 kernel() {
-	local pkg=linux-source-6.12 have want=$KERNEL_PIN-1~deb12u1
+	local pkg=$KERNEL_PKG have want=$KERNEL_DEB
 	have=$(dpkg-query -W -f='${Version}' $pkg 2>/dev/null || true)
 	if [ "$have" != "$want" ]; then
+		ensure_kernel_suite
 		step "installing $pkg $want"
 		if ! apt_get install -y --no-install-recommends "$pkg=$want"; then
-			warn "$pkg $want is not in the archive any more; falling back to the newest 6.12"
+			warn "$pkg $want is not in the archive any more; falling back to the newest $BASE"
 			apt_get install -y --no-install-recommends "$pkg" ||
 				die "cannot install $pkg from Debian's archive"
 		fi
@@ -33,10 +35,10 @@ kernel() {
 	local dir=$src/linux-$ver
 	if [ ! -f "$dir/.unpacked" ]; then
 		step "unpacking linux $ver"
-		rm -rf "$dir" "$src/linux-source-6.12"
-		tar -C "$src" -xf /usr/src/linux-source-6.12.tar.xz ||
-			die "cannot unpack /usr/src/linux-source-6.12.tar.xz"
-		mv "$src/linux-source-6.12" "$dir"
+		rm -rf "$dir" "$src/$pkg"
+		tar -C "$src" -xf "/usr/src/$pkg.tar.xz" ||
+			die "cannot unpack /usr/src/$pkg.tar.xz"
+		mv "$src/$pkg" "$dir"
 		echo "$ver" >"$dir/.unpacked"
 	fi
 	ln -sfn "linux-$ver" "$src/linux"
@@ -45,24 +47,28 @@ kernel() {
 rdma() {
 	local v=$RDMA_VERSION dir=$src/rdma-core-$RDMA_VERSION
 	[ -f "$dir/.unpacked" ] && return 0
-	ensure_trixie_src
+	ensure_rdma_src
 	local tarball=rdma-core_$v.orig.tar.gz sum
 	sum=$(apt-cache showsrc rdma-core 2>/dev/null |
 		awk -v f="$tarball" 'length($1) == 64 && $3 == f {print $1; exit}')
-	[ -n "$sum" ] || die "apt-cache showsrc knows no rdma-core $v-1 (is the trixie deb-src entry there?)"
+	[ -n "$sum" ] || die "apt-cache showsrc knows no rdma-core $RDMA_DEB (is the $RDMA_SUITE deb-src entry there?)"
 	mkdir -p "$BUILD/dl"
 	if ! echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null; then
 		step "downloading rdma-core $v"
 		# apt-get source fails on the missing .dsc after it has fetched
 		# the tarballs: its exit status is ignored, the checksum decides.
-		(cd "$BUILD/dl" && apt-get source --download-only "rdma-core=$v-1" \
+		(cd "$BUILD/dl" && apt-get source --download-only "rdma-core=$RDMA_DEB" \
 			>"$BUILD/dl/apt-source.log" 2>&1) || true
 	fi
 	echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status ||
 		die "rdma-core $v tarball missing or its SHA-256 does not match apt-cache showsrc ($sum)"
 	step "unpacking rdma-core $v (sha256 verified)"
-	rm -rf "$dir"
-	tar -C "$src" -xzf "$BUILD/dl/$tarball"
+	rm -rf "$dir" "$src/.unpack"
+	mkdir "$src/.unpack"
+	tar -C "$src/.unpack" -xzf "$BUILD/dl/$tarball"
+	# 56.1 unpacks to rdma-core-56.1/, 65.0 to linux-rdma-rdma-core-<hash>/
+	mv "$src/.unpack"/* "$dir"
+	rmdir "$src/.unpack"
 	echo "$v" >"$dir/.unpacked"
 	ln -sfn "rdma-core-$v" "$src/rdma-core"
 }

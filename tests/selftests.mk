@@ -5,7 +5,7 @@
 #   make -f selftests.mk SIDE=stock   build/src/linux -> build/selftests/stock
 # Run in the guest by tests/sh/selftests.sh.
 TOP ?= $(abspath ..)
-B := $(TOP)/build
+B ?= $(TOP)/build
 SIDE ?= ours
 KSRC_ours := $(B)/linux
 KSRC_stock := $(B)/src/linux

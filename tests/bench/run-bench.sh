@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$1
 scale=${2:-1}
 bin=${FSDAX_BIN:-$top/build/tests}/bench
-rdma=$top/build/rdma-core/build/bin
+rdma=${FSDAX_BUILD:-$top/build}/rdma-core/build/bin
 failed=0
 say() { echo "bench: $*" | tee -a "$out/bench.log" >/dev/console; }
 

@@ -3,7 +3,7 @@
 # the rdma-core series), run by rdma-core's runner on rxe0 for ext4 and xfs.
 # It may not be skipped here: the guest has both DAX mounts. Prints TAP.
 set -u
-rc_build=$(cd "$(dirname "$0")/../.." && pwd)/build/rdma-core/build
+rc_build=${FSDAX_BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}/rdma-core/build
 gid=$(grep -l 'ffff:c000:0201' /sys/class/infiniband/rxe0/ports/1/gids/* | head -1)
 n=0 failed=0
 for dir in /mnt/ext4 /mnt/xfs; do

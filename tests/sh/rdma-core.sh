@@ -14,8 +14,8 @@ while read -r p _; do
 	[ -n "$p" ] && pats+=("$p")
 done <<<"$(sed 's/#.*//' "$top/tests/rdma-core/fast.txt")"
 [ ${#pats[@]} -gt 0 ] || { echo "not ok 1 rdma-core: tests/rdma-core/fast.txt lists no test"; exit 1; }
-python3 "$top/tests/rdma-core/suite.py" --src "$top/build/rdma-core" \
-	--build "$top/build/rdma-core/build" --gid "${gid##*/}" --timeout 120 \
+python3 "$top/tests/rdma-core/suite.py" --src "${FSDAX_BUILD:-$top/build}/rdma-core" \
+	--build "${FSDAX_BUILD:-$top/build}/rdma-core/build" --gid "${gid##*/}" --timeout 120 \
 	--exclude "$top/tests/rdma-core/fast-exclude.txt" --no-skip \
 	--out "$res" --tap "${pats[@]}"
 rc=$?

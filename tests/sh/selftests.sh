@@ -13,7 +13,7 @@ case $(uname -r) in
 *-stock) side=stock ;;
 *) side=ours ;;
 esac
-bin=${FSDAX_SELFTESTS:-$top/build/selftests/$side}
+bin=${FSDAX_SELFTESTS:-${FSDAX_BUILD:-$top/build}/selftests/$side}
 n=0 failed=0
 # emit ST NAME: one TAP result. A failure that stock 6.12 shares (see
 # known_fail) is an expected failure: "not ok ... # TODO", which

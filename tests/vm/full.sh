@@ -15,9 +15,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$1
 case $(uname -r) in
 *-stock)
-	side=stock rc_src=$top/build/src/rdma-core rc_build=$top/build/rdma-core-stock/build
+	side=stock rc_src=$FSDAX_BUILD/src/rdma-core rc_build=$FSDAX_BUILD/rdma-core-stock/build
 	;;
-*) side=ours rc_src=$top/build/rdma-core rc_build=$top/build/rdma-core/build ;;
+*) side=ours rc_src=$FSDAX_BUILD/rdma-core rc_build=$FSDAX_BUILD/rdma-core/build ;;
 esac
 export LD_LIBRARY_PATH=$rc_build/lib PYTHONPATH=$rc_build/python
 echo $side >"$out/side"

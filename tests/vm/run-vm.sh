@@ -44,7 +44,7 @@ fi
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 cmdline+=" init=$TOP/tests/vm/init.sh"
 cmdline+=" brd.rd_nr=1 brd.rd_size=262144 panic=-1 loglevel=4 tsc=reliable"
-cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_OUT=$out"
+cmdline+=" FSDAX_MODE=${mode%%:*} FSDAX_TOP=$TOP FSDAX_BUILD=$BUILD FSDAX_OUT=$out"
 [ "${mode#script:}" != "$mode" ] && cmdline+=" FSDAX_SCRIPT=${mode#script:}"
 # FSDAX_CMDLINE_EXTRA: more kernel parameters (a sabotage, ib_uverbs.fsdax_mr=0)
 [ -n "${FSDAX_CMDLINE_EXTRA:-}" ] && cmdline+=" $FSDAX_CMDLINE_EXTRA"
