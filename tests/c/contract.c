@@ -43,7 +43,10 @@
 #define BREAK_S		2
 #define TIMEOUT		120
 #define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
-#define FSDAX_MR_PARAM	"/sys/module/ib_uverbs/parameters/fsdax_mr"
+/* ib_uverbs owned the umem code on 6.12, ib_core does on 7.x. */
+#define FSDAX_MR_PARAM	(rt_kernel_major() >= 7 ?			\
+			 "/sys/module/ib_core/parameters/fsdax_mr" :	\
+			 "/sys/module/ib_uverbs/parameters/fsdax_mr")
 #define TRACING		"/sys/kernel/tracing/"
 #define SEED		0xc0de
 

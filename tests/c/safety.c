@@ -76,7 +76,8 @@
 #define SYS_clone3	435
 #endif
 
-#define RT_EXT2		"/mnt/ext2"	/* ext2 -o dax on /dev/pmem2 */
+#define RT_EXT2		"/mnt/ext2"	/* ext2 -o dax on /dev/pmem2 (6.x) */
+#define RT_EROFS_FILE	"/mnt/erofs/data"	/* erofs -o dax=always (7.x) */
 
 #define LEN		(4UL << 20)	/* the file of most tests */
 #define SMALL		(2UL << 20)	/* files read back through RDMA */
@@ -1283,12 +1284,50 @@ TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
 }
 
 /*
- * unpromised: ext2 -o dax is an FS-DAX file system that frees blocks
- * without breaking FL_LONGTERM leases. Long-term pins of its pages stay
- * refused, and so does the lease itself.
+ * unpromised: an FS-DAX file system that never promised to break
+ * FL_LONGTERM leases before it frees or moves a block: ext2 -o dax on
+ * 6.12, erofs -o dax=always on 7.x (which removed ext2 DAX; erofs is
+ * read-only, so the file is the one the guest's init put there).
+ * Long-term pins of its pages stay refused, and so does the lease itself.
  */
 SAFETY_FIXTURE(unpromised)
-FIXTURE_VARIANT_ADD(unpromised, ext2) { .dir = RT_EXT2 };
+FIXTURE_VARIANT_ADD(unpromised, other) { .dir = RT_EXT2 };
+
+/* The same refusals on erofs: nothing to truncate there. */
+static void unpromised_erofs(struct __test_metadata *_metadata,
+			     struct ctx *c)
+{
+	struct ibv_mr *mr;
+	int fd, r, err;
+	void *map;
+
+	fd = open(RT_EROFS_FILE, O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", RT_EROFS_FILE, strerror(errno));
+	ASSERT_LE(0, add_file(c, NULL, fd));
+	ASSERT_EQ(1, rt_is_dax(RT_EROFS_FILE))
+		TH_LOG("%s is not a DAX file: is erofs mounted -o dax=always?",
+		       RT_EROFS_FILE);
+	map = map_file(c, fd, SMALL, PROT_READ, MAP_SHARED);
+	ASSERT_NE(NULL, map);
+
+	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
+	err = errno;
+	EXPECT_EQ(NULL, mr);
+	EXPECT_EQ(EOPNOTSUPP, err) TH_LOG("ibv_reg_mr: %s", strerror(err));
+	if (mr)
+		EXPECT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+
+	r = fcntl(fd, F_SETLEASE, F_LONGTERM);
+	err = errno;
+	EXPECT_EQ(-1, r);
+	EXPECT_EQ(EINVAL, err) TH_LOG("F_SETLEASE F_LONGTERM: %s",
+				      r ? strerror(err) : "granted");
+	if (r == 0)
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	EXPECT_EQ(0, rt_longterm_leases(fd));
+	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
+}
 
 TEST_F_TIMEOUT(unpromised, not_promised_fs_refuses, TIMEOUT)
 {
@@ -1298,6 +1337,10 @@ TEST_F_TIMEOUT(unpromised, not_promised_fs_refuses, TIMEOUT)
 	int fd, r, err;
 	void *map;
 
+	if (rt_kernel_major() >= 7) {
+		unpromised_erofs(_metadata, c);
+		return;
+	}
 	fd = mkfile(c, "ext2", SMALL, F_DATA, SEED_A, &path);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", RT_EXT2, strerror(errno));
 	ASSERT_EQ(1, rt_is_dax(path))
@@ -2247,10 +2290,10 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 {
 	struct ctx *c = &self->c;
 	struct unbinder u = { 0 };
-	enum ibv_event_type type;
-	struct ibv_mr *mr, *emr;
+	enum ibv_event_type type = 0;
+	struct ibv_mr *mr, *emr = NULL;
 	char link[256], path[96], path2[96], path3[96];
-	struct ibv_mr *mr2, *mr3, *emr3;
+	struct ibv_mr *mr2, *mr3, *emr3 = NULL;
 	void *map, *map2, *map3;
 	const char *p;
 	int fd, fd2, fd3, i;
