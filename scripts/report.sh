@@ -39,6 +39,6 @@ if [ "$skip" != 0 ]; then
 	fail=$((fail + skip))
 fi
 [ "$xpass" = 0 ] || echo "# $xpass expected failure(s) passed: a change, it fails the suite"
-[ "$xfail" = 0 ] || echo "# $xfail expected failure(s) (known stock 6.12 failures, not counted as passed)"
+[ "$xfail" = 0 ] || echo "# $xfail expected failure(s) (known failures of the stock kernel, not counted as passed)"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -16,10 +16,11 @@ HDR := $(OUT)/usr/include
 
 CC := ccache gcc
 # As tools/testing/selftests/mm/Makefile has them.
-CFLAGS := -Wall -O2 -U_FORTIFY_SOURCE -I$(OUT) -I$(KSRC) -isystem $(HDR) \
+CFLAGS := -Wall -O2 -U_FORTIFY_SOURCE -I$(OUT) -I$(KSRC) -I$(ST) -isystem $(HDR) \
 	-isystem $(KSRC)/tools/include/uapi
 LDLIBS := -lrt -lpthread -lm
-MM_SRC := $(ST)/mm/vm_util.c $(ST)/mm/thp_settings.c
+# thp_settings.c (6.12) became hugepage_settings.c (7.x).
+MM_SRC := $(ST)/mm/vm_util.c $(firstword $(wildcard $(ST)/mm/thp_settings.c $(ST)/mm/hugepage_settings.c))
 MM_DEPS := $(MM_SRC) $(wildcard $(ST)/mm/*.h) $(ST)/kselftest.h $(KSRC)/mm/gup_test.h \
 	$(HDR)/.stamp $(OUT)/local_config.h
 
@@ -38,6 +39,7 @@ $(HDR)/.stamp: $(wildcard $(KSRC)/include/uapi/linux/*.h $(KSRC)/arch/x86/includ
 $(OUT)/local_config.h:
 	@mkdir -p $(dir $@)
 	echo '#define LOCAL_CONFIG_HAVE_LIBURING 1' >$@
+	cp $@ $@_gen	# 7.x's gup_longterm includes "local_config.h_gen"
 
 # Compiled in the source directory with relative names, as lib.mk does:
 # gup_longterm names its "local tmpfile" after __FILE__, in the cwd.

@@ -78,6 +78,8 @@
 
 #define RT_EXT2		"/mnt/ext2"	/* ext2 -o dax on /dev/pmem2 (6.x) */
 #define RT_EROFS_FILE	"/mnt/erofs/data"	/* erofs -o dax=always (7.x) */
+/* pmem2 remade as ext4 by the unbind tests, at the end of the suite */
+#define RT_SCRATCH	"/mnt/pmem2"
 
 #define LEN		(4UL << 20)	/* the file of most tests */
 #define SMALL		(2UL << 20)	/* files read back through RDMA */
@@ -2202,7 +2204,7 @@ TEST_F_TIMEOUT(ro_open, read_only_open_file_next_to_leased_one, TIMEOUT)
  * for the test, as the last test of the suite that uses pmem2.
  */
 SAFETY_FIXTURE(unbind)
-FIXTURE_VARIANT_ADD(unbind, ext4) { .dir = RT_EXT2 };
+FIXTURE_VARIANT_ADD(unbind, ext4) { .dir = RT_SCRATCH };
 
 #define ND_PMEM "/sys/bus/nd/drivers/nd_pmem/"
 
@@ -2251,16 +2253,16 @@ TEST_F_TIMEOUT(unbind, ext4_defrag_refuses_dax_donor, TIMEOUT)
 	int orig, donor, dir;
 	struct statx st;
 
-	ASSERT_EQ(0, sh("umount " RT_EXT2 " && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mount -o dax=inode /dev/pmem2 " RT_EXT2 " && mkdir " RT_EXT2 "/dax"));
+	ASSERT_EQ(0, sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mkdir -p " RT_SCRATCH " && mount -o dax=inode /dev/pmem2 " RT_SCRATCH " && mkdir " RT_SCRATCH "/dax"));
 	/* New files in the directory get the DAX flag, and DAX at once. */
-	dir = open(RT_EXT2 "/dax", O_RDONLY | O_DIRECTORY);
+	dir = open(RT_SCRATCH "/dax", O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, dir);
 	ASSERT_EQ(0, ioctl(dir, FS_IOC_FSGETXATTR, &fx));
 	fx.fsx_xflags |= FS_XFLAG_DAX;
 	ASSERT_EQ(0, ioctl(dir, FS_IOC_FSSETXATTR, &fx));
 	close(dir);
-	orig = open(RT_EXT2 "/orig", O_RDWR | O_CREAT | O_TRUNC, 0644);
-	donor = open(RT_EXT2 "/dax/donor", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	orig = open(RT_SCRATCH "/orig", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	donor = open(RT_SCRATCH "/dax/donor", O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, orig);
 	ASSERT_LE(0, donor);
 	memset(buf, 1, sizeof(buf));
@@ -2305,10 +2307,10 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	link[n] = 0;
 	p = strrchr(link, '/');
 	snprintf(u.ns, sizeof(u.ns), "%s", p ? p + 1 : link);
-	ASSERT_EQ(0, sh("umount " RT_EXT2 " && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mount -o dax /dev/pmem2 " RT_EXT2));
+	ASSERT_EQ(0, sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mkdir -p " RT_SCRATCH " && mount -o dax /dev/pmem2 " RT_SCRATCH));
 	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 2));
 
-	snprintf(path, sizeof(path), "%s/safety-unbind", RT_EXT2);
+	snprintf(path, sizeof(path), "%s/safety-unbind", RT_SCRATCH);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, write_file(fd, 0, SMALL, SEED_A));
@@ -2319,7 +2321,7 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
 	EXPECT_EQ(1, rt_longterm_leases(fd));
 	/* A third file with an MR, whose owner does not answer either. */
-	snprintf(path3, sizeof(path3), "%s/safety-unbind3", RT_EXT2);
+	snprintf(path3, sizeof(path3), "%s/safety-unbind3", RT_SCRATCH);
 	fd3 = open(path3, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, fd3);
 	ASSERT_EQ(0, write_file(fd3, 0, SMALL, SEED_B));
@@ -2331,7 +2333,7 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	 * A second file, mapped and written, without an MR: newer, so the
 	 * removal's walk of the inodes passes it before it waits for the MR.
 	 */
-	snprintf(path2, sizeof(path2), "%s/safety-unbind2", RT_EXT2);
+	snprintf(path2, sizeof(path2), "%s/safety-unbind2", RT_SCRATCH);
 	fd2 = open(path2, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, write_file(fd2, 0, SMALL, SEED_B));
