@@ -16,6 +16,10 @@ case $BASE in
 	RDMA_VERSION=${RDMA_VERSION:-56.1}
 	RDMA_DEB=$RDMA_VERSION-1
 	RDMA_SUITE=trixie
+	COVER_DIR=$TOP/scripts/cover
+	# fcntl(2) of Debian's manpages-dev (bookworm), base of the man-pages patch
+	MANPAGES_VERSION=${MANPAGES_VERSION:-6.03-2}
+	MANPAGES_FROM=manpages-dev
 	;;
 7.3)
 	SERIES_DIR=$TOP/port-7.3
@@ -27,14 +31,20 @@ case $BASE in
 	RDMA_VERSION=${RDMA_VERSION:-65.0}
 	RDMA_DEB=$RDMA_VERSION-1.1
 	RDMA_SUITE=sid
+	COVER_DIR=$SERIES_DIR/cover
+	# Upstream man-pages (man/man2/, man/man2const/) from the tarball of
+	# Debian's "manpages" source package, checked against the SHA-256 that
+	# apt-cache showsrc prints. sid's 6.20-2 is listed, but the archive
+	# answers 404 for its files; trixie's 6.9.1 is served.
+	MANPAGES_VERSION=${MANPAGES_VERSION:-6.9.1-1}
+	MANPAGES_SUITE=${MANPAGES_SUITE:-trixie}
+	MANPAGES_FROM=source
 	;;
 *)
 	echo "ERROR: unknown BASE=$BASE (6.12 or 7.3)" >&2
 	exit 1
 	;;
 esac
-# fcntl(2) of Debian's manpages-dev (bookworm), base of the man-pages patch
-MANPAGES_VERSION=${MANPAGES_VERSION:-6.03-2}
 LOGS=$BUILD/logs
 mkdir -p "$LOGS"
 
@@ -69,15 +79,24 @@ apt_get() {
 
 # The rdma-core base comes from a deb-src entry of $RDMA_SUITE (trixie
 # for 56.1, sid for 65.0; source only: no binary package of that suite can
-# be pulled in by it).
+# be pulled in by it), and so does 7.3's man-pages base ($MANPAGES_SUITE).
 ensure_rdma_src() {
-	local f=/etc/apt/sources.list.d/fsdax-rdma-$RDMA_SUITE-src.sources
-	if ! apt-cache showsrc rdma-core 2>/dev/null | grep -q "^Version: $RDMA_DEB\$"; then
-		step "adding a deb-src entry for $RDMA_SUITE"
+	ensure_deb_src rdma-core "$RDMA_DEB" "$RDMA_SUITE"
+}
+
+# ensure_deb_src PACKAGE VERSION SUITE: a deb-src entry of SUITE (source
+# only) when apt-cache showsrc does not know PACKAGE VERSION yet. (grep
+# reads all of it: with -q it would stop at the match, apt-cache would die
+# of SIGPIPE and pipefail would call the version unknown.)
+ensure_deb_src() {
+	local pkg=$1 ver=$2 suite=$3
+	local f=/etc/apt/sources.list.d/fsdax-rdma-$suite-src.sources
+	if ! apt-cache showsrc "$pkg" 2>/dev/null | grep "^Version: $ver\$" >/dev/null; then
+		step "adding a deb-src entry for $suite"
 		cat >"$f" <<-EOF
 			Types: deb-src
 			URIs: http://deb.debian.org/debian
-			Suites: $RDMA_SUITE
+			Suites: $suite
 			Components: main
 			Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 		EOF

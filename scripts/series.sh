@@ -2,8 +2,9 @@
 # Write the three series the way they would be posted: a cover letter and the
 # numbered patches, from the commits of build/linux and build/rdma-core.
 #   series.sh OUTDIR
-# The cover letters' subject and text are scripts/cover/<tree>.txt (first
-# line: the subject; then a blank line; then the text).
+# The cover letters' subject and text are scripts/cover/<tree>.txt, with
+# BASE=7.3 port-7.3/cover/<tree>.txt (lib.sh's COVER_DIR; first line: the
+# subject; then a blank line; then the text).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +12,8 @@ out=${1:-$BUILD/series}
 rm -rf "$out"
 for which in linux rdma-core man-pages; do
 	tree=$BUILD/$which
-	cover=$TOP/scripts/cover/$which.txt
+	cover=$COVER_DIR/$which.txt
+	[ -f "$cover" ] || die "no cover letter $cover"
 	[ -d "$tree/.git" ] || die "no $tree (run make tree)"
 	[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
 		die "$tree has uncommitted changes: commit and export them first"

@@ -6,9 +6,12 @@
 #           deb-src entry, verified
 #           against the SHA-256 that apt-cache showsrc prints (the archive
 #           answers 404 for the .dsc, so apt's own check never runs);
-#   man     man2/ of Debian's manpages-dev $MANPAGES_VERSION (man-pages 6.03),
-#           fetched with apt-get download, which checks it against the
-#           archive's signed index.
+#   man     for 6.12: man2/ of Debian's manpages-dev $MANPAGES_VERSION
+#           (man-pages 6.03), fetched with apt-get download, which checks
+#           it against the archive's signed index; for 7.3: man/man2/ and
+#           man/man2const/ of upstream man-pages, the .orig.tar.xz of
+#           Debian's manpages source package $MANPAGES_VERSION
+#           ($MANPAGES_SUITE), verified like rdma-core's.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -74,6 +77,7 @@ rdma() {
 }
 
 man() {
+	[ "$MANPAGES_FROM" = source ] && { man_source; return; }
 	local v=$MANPAGES_VERSION dir=$src/man-pages-${MANPAGES_VERSION%-*}
 	[ -f "$dir/.unpacked" ] && return 0
 	mkdir -p "$BUILD/dl"
@@ -95,6 +99,38 @@ man() {
 	rm -rf "$BUILD/dl/manpages-dev"
 	echo "${MANPAGES_VERSION%-*}" >"$dir/.unpacked"
 	ln -sfn "man-pages-${MANPAGES_VERSION%-*}" "$src/man-pages"
+}
+
+# Upstream man-pages from the "manpages" source package: its tarball is
+# upstream's (man-pages-<version>/man/man<section>/...), and the patch is
+# made against upstream's paths, as it would be posted.
+man_source() {
+	local v=${MANPAGES_VERSION%-*}
+	local dir=$src/man-pages-$v tarball=manpages_$v.orig.tar.xz sum
+	[ -f "$dir/.unpacked" ] && return 0
+	ensure_deb_src manpages "$MANPAGES_VERSION" "$MANPAGES_SUITE"
+	sum=$(apt-cache showsrc manpages 2>/dev/null |
+		awk -v f="$tarball" 'length($1) == 64 && $3 == f {print $1; exit}')
+	[ -n "$sum" ] || die "apt-cache showsrc knows no manpages $MANPAGES_VERSION (is the $MANPAGES_SUITE deb-src entry there?)"
+	mkdir -p "$BUILD/dl"
+	if ! echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null; then
+		step "downloading man-pages $v"
+		# As for rdma-core: the .dsc may answer 404 after the tarball
+		# came; apt's exit status is ignored, the checksum decides.
+		(cd "$BUILD/dl" && apt-get source --download-only "manpages=$MANPAGES_VERSION" \
+			>"$LOGS/apt-manpages.log" 2>&1) || true
+	fi
+	echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null ||
+		die "man-pages $v tarball missing or its SHA-256 does not match apt-cache showsrc ($sum); see $LOGS/apt-manpages.log"
+	step "unpacking man/man2/ and man/man2const/ of man-pages $v (sha256 verified)"
+	rm -rf "$dir" "$src/.unpack"
+	mkdir "$src/.unpack"
+	tar -C "$src/.unpack" -xJf "$BUILD/dl/$tarball" --wildcards \
+		'*/man/man2' '*/man/man2const'
+	mv "$src/.unpack"/* "$dir"
+	rmdir "$src/.unpack"
+	echo "$v" >"$dir/.unpacked"
+	ln -sfn "man-pages-$v" "$src/man-pages"
 }
 
 case $what in

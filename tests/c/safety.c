@@ -1299,8 +1299,9 @@ FIXTURE_VARIANT_ADD(unpromised, other) { .dir = RT_EXT2 };
 static void unpromised_erofs(struct __test_metadata *_metadata,
 			     struct ctx *c)
 {
+	char buf[4096];
 	struct ibv_mr *mr;
-	int fd, r, err;
+	int fd, fe, r, err;
 	void *map;
 
 	fd = open(RT_EROFS_FILE, O_RDONLY);
@@ -1311,6 +1312,12 @@ static void unpromised_erofs(struct __test_metadata *_metadata,
 		       RT_EROFS_FILE);
 	map = map_file(c, fd, SMALL, PROT_READ, MAP_SHARED);
 	ASSERT_NE(NULL, map);
+	/* The control: the mapping shows the data the guest's init wrote. */
+	fe = open("/tmp/erofs-data.expect", O_RDONLY);
+	ASSERT_LE(0, fe);
+	ASSERT_EQ(sizeof(buf), pread(fe, buf, sizeof(buf), 0));
+	close(fe);
+	ASSERT_EQ(0, memcmp(map, buf, sizeof(buf)));
 
 	mr = reg(c, map, SMALL, IBV_ACCESS_REMOTE_READ);
 	err = errno;

@@ -51,32 +51,6 @@ TEST(xfs_is_dax)
 	check_dax(_metadata, RT_XFS, 1);
 }
 
-/*
- * The FS-DAX file system that never promised to break FL_LONGTERM leases
- * (safety.c's unpromised test): ext2 -o dax on 6.x; erofs -o dax=always
- * on 7.x, whose one file init wrote from /tmp/erofs-data.expect.
- */
-TEST(unpromised_fs_is_dax)
-{
-	char a[4096], b[4096];
-	int fd, fe;
-
-	if (rt_kernel_major() < 7) {
-		check_dax(_metadata, "/mnt/ext2", 1);
-		return;
-	}
-	EXPECT_EQ(1, rt_is_dax("/mnt/erofs/data"));
-	fd = open("/mnt/erofs/data", O_RDONLY);
-	ASSERT_LE(0, fd);
-	fe = open("/tmp/erofs-data.expect", O_RDONLY);
-	ASSERT_LE(0, fe);
-	ASSERT_EQ(sizeof(a), pread(fd, a, sizeof(a), 1 << 20));
-	ASSERT_EQ(sizeof(b), pread(fe, b, sizeof(b), 1 << 20));
-	EXPECT_EQ(0, memcmp(a, b, sizeof(a)));
-	close(fe);
-	close(fd);
-}
-
 TEST(nodax_is_not_dax)
 {
 	check_dax(_metadata, RT_NODAX, 0);
