@@ -6,7 +6,7 @@
 #   make test-full the peers' tests on our kernel and on stock, compared
 #   make test-kasan make test's suite on a KASAN build of the kernel
 #   make bench     benchmarks in the guest, on non-debug kernels of the series
-#                  and of stock 6.12: build/bench/bench.{txt,json,png}
+#                  and of stock 7.3: build/bench/bench.{txt,json,png}
 #
 # Everything is incremental: sources are unpacked once, the trees are only
 # re-created when a patch file changed, kernel and rdma-core go through
@@ -14,11 +14,7 @@
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
-# BASE=7.3: the port in progress (port-7.3/, built in build/7.3); the
-# default stays 6.12 until the 7.3 series passes the whole suite.
-BASE ?= 6.12
-export BASE
-B := $(if $(filter 7.3,$(BASE)),$(TOP)/build/7.3,$(TOP)/build)
+B := $(TOP)/build
 S := $(TOP)/scripts
 
 # The guest kernel: the pristine tree is called "-stock", a tree carrying
@@ -94,7 +90,7 @@ test: setup
 	@$(S)/report.sh
 
 # The peers' tests (perftest, rdma-core's tests/, kernel selftests), all of
-# them, on our kernel + rdma-core and on stock 6.12 + rdma-core 56.1: two
+# them, on our kernel + rdma-core and on stock 7.3 + rdma-core 65.0: two
 # guest boots, then a comparison; fails on a failure stock does not share.
 .PHONY: test-full rdma-core-stock selftests-stock
 VM_TIMEOUT_FULL ?= 5400
@@ -113,7 +109,7 @@ test-full: setup kernel-stock rdma-core-stock selftests-stock
 
 # Benchmarks (not part of make test), on kernels without the suite's
 # debugging options (tests/bench.config): the series (build/kbuild-bench)
-# and stock 6.12 (build/kbuild-bench-stock), stock booted before and after
+# and stock 7.3 (build/kbuild-bench-stock), stock booted before and after
 # the series; the guests write raw samples to
 # build/vm-bench{,-stock,-stock2}/bench.json, the report goes
 # to build/bench/bench.{txt,json,png}. BENCH_SCALE=0.1: a quick trial.

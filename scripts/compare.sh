@@ -5,7 +5,7 @@
 # A result counts as failed when ours fails or is missing, wherever stock
 # stands: a test failing on both kernels is a failure too, unless it is an
 # expected failure ("not ok ... # TODO", tests/sh/selftests.sh's table of
-# stock 6.12's own failures) on both sides. A skip is never a pass: one
+# stock 7.3's own failures) on both sides. A skip is never a pass: one
 # that stock does not share fails, one it shares (hardware this guest
 # does not have) is counted on its own. Each dmesg problem is
 # a result of its own, so a warning stock shares cannot hide a new one.

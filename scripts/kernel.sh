@@ -8,9 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 src=$1 obj=$2 lv=$3
-# tests/kernel-$BASE.config, when there is one, adjusts the fragment to a base.
 frags=("$TOP/tests/kernel.config")
-[ -f "$TOP/tests/kernel-$BASE.config" ] && frags+=("$TOP/tests/kernel-$BASE.config")
 [ -n "${KCONFIG_EXTRA:-}" ] && frags+=("$KCONFIG_EXTRA")
 mkdir -p "$obj"
 export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1

@@ -1,50 +1,26 @@
 # Shared by the scripts/ helpers: paths, pins and one-line messages.
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# BASE selects the bases and the series: 6.12 (the default until the port
-# is done; the series in include/ fs/ mm/ drivers-infiniband/ and
-# *-patches/ at the top) or 7.3 (the port in progress: the same
-# directories under port-7.3/, built in build/7.3).
-BASE=${BASE:-6.12}
-case $BASE in
-6.12)
-	SERIES_DIR=$TOP
-	BUILD=${BUILD:-$TOP/build}
-	KERNEL_PKG=linux-source-6.12
-	KERNEL_PIN=${KERNEL_PIN:-6.12.117}
-	KERNEL_DEB=$KERNEL_PIN-1~deb12u1
-	KERNEL_SUITE=
-	RDMA_VERSION=${RDMA_VERSION:-56.1}
-	RDMA_DEB=$RDMA_VERSION-1
-	RDMA_SUITE=trixie
-	COVER_DIR=$TOP/scripts/cover
-	# fcntl(2) of Debian's manpages-dev (bookworm), base of the man-pages patch
-	MANPAGES_VERSION=${MANPAGES_VERSION:-6.03-2}
-	MANPAGES_FROM=manpages-dev
-	;;
-7.3)
-	SERIES_DIR=$TOP/port-7.3
-	BUILD=${BUILD:-$TOP/build/7.3}
-	KERNEL_PKG=linux-source-7.3
-	KERNEL_PIN=${KERNEL_PIN:-7.3.4}
-	KERNEL_DEB=$KERNEL_PIN-1~bpo13+1
-	KERNEL_SUITE=trixie-backports
-	RDMA_VERSION=${RDMA_VERSION:-65.0}
-	RDMA_DEB=$RDMA_VERSION-1.1
-	RDMA_SUITE=sid
-	COVER_DIR=$SERIES_DIR/cover
-	# Upstream man-pages (man/man2/, man/man2const/) from the tarball of
-	# Debian's "manpages" source package, checked against the SHA-256 that
-	# apt-cache showsrc prints. sid's 6.20-2 is listed, but the archive
-	# answers 404 for its files; trixie's 6.9.1 is served.
-	MANPAGES_VERSION=${MANPAGES_VERSION:-6.9.1-1}
-	MANPAGES_SUITE=${MANPAGES_SUITE:-trixie}
-	MANPAGES_FROM=source
-	;;
-*)
-	echo "ERROR: unknown BASE=$BASE (6.12 or 7.3)" >&2
-	exit 1
-	;;
-esac
+# The bases (Linux 7.3 and rdma-core 65 since issue 24; the last state of
+# the 6.12 series is the git tag series-linux-6.12). The series lives in
+# include/ fs/ mm/ drivers-infiniband/ and *-patches/ at the top.
+SERIES_DIR=$TOP
+BUILD=${BUILD:-$TOP/build}
+# Debian's linux-source-7.3, a binary package of trixie-backports.
+KERNEL_PKG=linux-source-7.3
+KERNEL_PIN=${KERNEL_PIN:-7.3.4}
+KERNEL_DEB=$KERNEL_PIN-1~bpo13+1
+KERNEL_SUITE=trixie-backports
+# rdma-core from sid's deb-src entry.
+RDMA_VERSION=${RDMA_VERSION:-65.0}
+RDMA_DEB=$RDMA_VERSION-1.1
+RDMA_SUITE=sid
+COVER_DIR=$TOP/scripts/cover
+# Upstream man-pages (man/man2/, man/man2const/) from the tarball of
+# Debian's "manpages" source package, checked against the SHA-256 that
+# apt-cache showsrc prints. sid's 6.20-2 is listed, but the archive
+# answers 404 for its files; trixie's 6.9.1 is served.
+MANPAGES_VERSION=${MANPAGES_VERSION:-6.9.1-1}
+MANPAGES_SUITE=${MANPAGES_SUITE:-trixie}
 LOGS=$BUILD/logs
 mkdir -p "$LOGS"
 
@@ -77,9 +53,9 @@ apt_get() {
 		>>"$LOGS/apt.log" 2>&1
 }
 
-# The rdma-core base comes from a deb-src entry of $RDMA_SUITE (trixie
-# for 56.1, sid for 65.0; source only: no binary package of that suite can
-# be pulled in by it), and so does 7.3's man-pages base ($MANPAGES_SUITE).
+# The rdma-core base comes from a deb-src entry of $RDMA_SUITE (source
+# only: no binary package of that suite can be pulled in by it), and so
+# does the man-pages base ($MANPAGES_SUITE).
 ensure_rdma_src() {
 	ensure_deb_src rdma-core "$RDMA_DEB" "$RDMA_SUITE"
 }
@@ -104,12 +80,13 @@ ensure_deb_src() {
 	fi
 }
 
-# The 7.3 kernel source is a binary package of trixie-backports (it is
+# The kernel source is a binary package of trixie-backports (it is
 # architecture independent: a tarball in /usr/src). The entry is pinned low
 # so that nothing else is ever taken from it.
 ensure_kernel_suite() {
 	[ -n "$KERNEL_SUITE" ] || return 0
-	apt-cache policy "$KERNEL_PKG" 2>/dev/null | grep -q "$KERNEL_SUITE" && return 0
+	# (grep reads all: see ensure_deb_src)
+	apt-cache policy "$KERNEL_PKG" 2>/dev/null | grep "$KERNEL_SUITE" >/dev/null && return 0
 	step "adding a deb entry for $KERNEL_SUITE (pinned to priority 100)"
 	cat >"/etc/apt/sources.list.d/fsdax-rdma-$KERNEL_SUITE.sources" <<-EOF
 		Types: deb

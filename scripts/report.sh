@@ -15,7 +15,7 @@ if [ -f "$tap" ]; then
 	pass=$(all | grep -Ec '^ok [0-9]+ ' | tr -d ' ')
 	skip=$(all | grep -Ec '^ok [0-9]+ .*# *SKIP' | tr -d ' ')
 	fail=$(all | grep -Ec '^not ok [0-9]+ ' | tr -d ' ')
-	# "not ok ... # TODO": a failure stock 6.12 shares, expected
+	# "not ok ... # TODO": a failure stock 7.3 shares, expected
 	# (tests/sh/selftests.sh checks that each is still there, unchanged);
 	# "ok ... # TODO" would be one that passes: that is news, it fails.
 	xfail=$(all | grep -Ec '^not ok [0-9]+ .*# *TODO' | tr -d ' ')

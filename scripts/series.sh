@@ -2,9 +2,8 @@
 # Write the three series the way they would be posted: a cover letter and the
 # numbered patches, from the commits of build/linux and build/rdma-core.
 #   series.sh OUTDIR
-# The cover letters' subject and text are scripts/cover/<tree>.txt, with
-# BASE=7.3 port-7.3/cover/<tree>.txt (lib.sh's COVER_DIR; first line: the
-# subject; then a blank line; then the text).
+# The cover letters' subject and text are scripts/cover/<tree>.txt (first
+# line: the subject; then a blank line; then the text).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -1,17 +1,14 @@
 #!/bin/bash
-# Fetch and unpack the two pristine bases into build/src:
-#   linux   Debian's linux-source-$BASE, pinned to $KERNEL_PIN, with a loud
-#           fallback to the newest $BASE the archive has;
-#   rdma    rdma-core $RDMA_VERSION from the trixie (56.1) or sid (65.0)
-#           deb-src entry, verified
-#           against the SHA-256 that apt-cache showsrc prints (the archive
-#           answers 404 for the .dsc, so apt's own check never runs);
-#   man     for 6.12: man2/ of Debian's manpages-dev $MANPAGES_VERSION
-#           (man-pages 6.03), fetched with apt-get download, which checks
-#           it against the archive's signed index; for 7.3: man/man2/ and
-#           man/man2const/ of upstream man-pages, the .orig.tar.xz of
-#           Debian's manpages source package $MANPAGES_VERSION
-#           ($MANPAGES_SUITE), verified like rdma-core's.
+# Fetch and unpack the pristine bases into build/src:
+#   linux      Debian's linux-source-7.3 (trixie-backports), pinned to
+#              $KERNEL_PIN, with a loud fallback to the newest 7.3;
+#   rdma-core  rdma-core $RDMA_VERSION from sid's deb-src entry, verified
+#              against the SHA-256 that apt-cache showsrc prints (the
+#              archive answers 404 for the .dsc, so apt's own check never
+#              runs);
+#   man-pages  man/man2/ and man/man2const/ of upstream man-pages, the
+#              .orig.tar.xz of Debian's manpages source package, verified
+#              the same way.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,7 +23,7 @@ kernel() {
 		ensure_kernel_suite
 		step "installing $pkg $want"
 		if ! apt_get install -y --no-install-recommends "$pkg=$want"; then
-			warn "$pkg $want is not in the archive any more; falling back to the newest $BASE"
+			warn "$pkg $want is not in the archive any more; falling back to the newest 7.3"
 			apt_get install -y --no-install-recommends "$pkg" ||
 				die "cannot install $pkg from Debian's archive"
 		fi
@@ -69,42 +66,17 @@ rdma() {
 	rm -rf "$dir" "$src/.unpack"
 	mkdir "$src/.unpack"
 	tar -C "$src/.unpack" -xzf "$BUILD/dl/$tarball"
-	# 56.1 unpacks to rdma-core-56.1/, 65.0 to linux-rdma-rdma-core-<hash>/
+	# 65.0 unpacks to linux-rdma-rdma-core-<hash>/
 	mv "$src/.unpack"/* "$dir"
 	rmdir "$src/.unpack"
 	echo "$v" >"$dir/.unpacked"
 	ln -sfn "rdma-core-$v" "$src/rdma-core"
 }
 
-man() {
-	[ "$MANPAGES_FROM" = source ] && { man_source; return; }
-	local v=$MANPAGES_VERSION dir=$src/man-pages-${MANPAGES_VERSION%-*}
-	[ -f "$dir/.unpacked" ] && return 0
-	mkdir -p "$BUILD/dl"
-	local deb=$BUILD/dl/manpages-dev_${v}_all.deb
-	if [ ! -f "$deb" ]; then
-		step "downloading manpages-dev $v"
-		(cd "$BUILD/dl" && apt-get download "manpages-dev=$v" \
-			>"$LOGS/apt-manpages.log" 2>&1) ||
-			die "cannot download manpages-dev $v (see $LOGS/apt-manpages.log)"
-	fi
-	step "unpacking man2/ of manpages-dev $v"
-	rm -rf "$dir" "$BUILD/dl/manpages-dev"
-	dpkg-deb -x "$deb" "$BUILD/dl/manpages-dev"
-	mkdir -p "$dir/man2"
-	local f
-	for f in "$BUILD/dl/manpages-dev/usr/share/man/man2/"*.2.gz; do
-		zcat "$f" >"$dir/man2/$(basename "$f" .gz)"
-	done
-	rm -rf "$BUILD/dl/manpages-dev"
-	echo "${MANPAGES_VERSION%-*}" >"$dir/.unpacked"
-	ln -sfn "man-pages-${MANPAGES_VERSION%-*}" "$src/man-pages"
-}
-
 # Upstream man-pages from the "manpages" source package: its tarball is
 # upstream's (man-pages-<version>/man/man<section>/...), and the patch is
 # made against upstream's paths, as it would be posted.
-man_source() {
+man() {
 	local v=${MANPAGES_VERSION%-*}
 	local dir=$src/man-pages-$v tarball=manpages_$v.orig.tar.xz sum
 	[ -f "$dir/.unpacked" ] && return 0

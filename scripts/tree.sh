@@ -1,12 +1,10 @@
 #!/bin/bash
 # The developer trees: build/linux, build/rdma-core and build/man-pages
-# (fcntl(2) and the other system call pages: man2/ of manpages-dev 6.03
-# for 6.12, upstream's man/man2/ and man/man2const/ for 7.3, as
-# sources.sh unpacked them) are git repositories
+# (fcntl(2) and the other system call pages: upstream's man/man2/ and
+# man/man2const/, as sources.sh unpacked them) are git repositories
 # whose first commit is the pristine base (tag "base") and whose following
 # commits are the series, applied with git am in the order of the numbers
-# in the patch file names. With BASE=7.3 they are build/7.3/<tree> and
-# port-7.3/'s series (lib.sh).
+# in the patch file names.
 #
 #   tree.sh apply  linux|rdma-core|man-pages   (re)create the tree
 #   tree.sh export linux|rdma-core|man-pages   write the commits back

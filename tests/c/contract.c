@@ -7,7 +7,7 @@
  *     PREFETCH_WRITE into a read-only MR get EPERM, a range beyond the MR
  *     or a revoked MR EINVAL, another advice EOPNOTSUPP; other MRs keep
  *     the driver's answer (rxe has none: EOPNOTSUPP);
- *   - ib_uverbs.fsdax_mr=N refuses new FS-DAX registrations with
+ *   - ib_core.fsdax_mr=N refuses new FS-DAX registrations with
  *     EOPNOTSUPP and leaves nothing leased or pinned; MRs registered
  *     before keep their lease;
  *   - rdma res names the files of an FS-DAX MR (device:inode as
@@ -43,10 +43,7 @@
 #define BREAK_S		2
 #define TIMEOUT		120
 #define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
-/* ib_uverbs owned the umem code on 6.12, ib_core does on 7.x. */
-#define FSDAX_MR_PARAM	(rt_kernel_major() >= 7 ?			\
-			 "/sys/module/ib_core/parameters/fsdax_mr" :	\
-			 "/sys/module/ib_uverbs/parameters/fsdax_mr")
+#define FSDAX_MR_PARAM	"/sys/module/ib_core/parameters/fsdax_mr"
 #define TRACING		"/sys/kernel/tracing/"
 #define SEED		0xc0de
 

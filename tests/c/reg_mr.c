@@ -3,12 +3,12 @@
  * ibv_reg_mr() over each kind of memory, and RDMA WRITE / READ between two
  * RC QPs through the MR, checked through the file itself.
  *
- * What stock 6.12 does, and what must not change for non-DAX memory (I7):
+ * What stock 7.3 (like 6.12) does, and what must not change for non-DAX memory (I7):
  * anonymous memory and tmpfs register either way; a page cache file
  * (non-DAX ext4) registers read-only, while a writable long-term pin of it
  * is refused with EFAULT (mm/gup: writable_file_mapping_allowed()).
  *
- * On FS-DAX, stock 6.12 refuses any registration with EOPNOTSUPP; the
+ * On FS-DAX, stock 7.3 refuses any registration with EOPNOTSUPP; the
  * kernel with the series must accept it and move the data. Which one is
  * expected follows the running kernel (rt_kernel_has_series()), so this
  * test turns from "records EOPNOTSUPP" into the real success test when

@@ -16,9 +16,9 @@
  *         unshared by the registration, so the MR sees the file's writes and
  *         not the other file's; reflinking *from* a leased file breaks the
  *         lease (reflink).
- *  I10  ext2 -o dax never promised to break FL_LONGTERM leases: MRs over it
- *       fail with EOPNOTSUPP, F_SETLEASE F_LONGTERM with EINVAL, and its
- *       truncates do not wait (unpromised).
+ *  I10  erofs -o dax=always never promised to break FL_LONGTERM leases:
+ *       MRs over it fail with EOPNOTSUPP, F_SETLEASE F_LONGTERM with EINVAL
+ *       (unpromised).
  *  I12  A layout change in progress admits no new lease: threads that keep
  *       registering MRs over the file get EAGAIN and cannot hold the
  *       truncate off beyond lease-break-time plus the revoke (change).
@@ -43,8 +43,8 @@
  * it (dereg, kill) and fails. Every test restores the sysctls and
  * failslab knobs it changes and leaves no MR, no lease and no pin.
  *
- * Needs the guest of tests/vm: ext4 and xfs -o dax on pmem0/pmem1, ext2 -o
- * dax on pmem2 (/mnt/ext2), rxe0, debugfs, xfs_fsr.
+ * Needs the guest of tests/vm: ext4 and xfs -o dax on pmem0/pmem1, erofs
+ * -o dax=always on pmem2 (/mnt/erofs), rxe0, debugfs, xfs_fsr.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -76,8 +76,7 @@
 #define SYS_clone3	435
 #endif
 
-#define RT_EXT2		"/mnt/ext2"	/* ext2 -o dax on /dev/pmem2 (6.x) */
-#define RT_EROFS_FILE	"/mnt/erofs/data"	/* erofs -o dax=always (7.x) */
+#define RT_EROFS_FILE	"/mnt/erofs/data"	/* erofs -o dax=always, pmem2 */
 /* pmem2 remade as ext4 by the unbind tests, at the end of the suite */
 #define RT_SCRATCH	"/mnt/pmem2"
 
@@ -1287,18 +1286,17 @@ TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
 
 /*
  * unpromised: an FS-DAX file system that never promised to break
- * FL_LONGTERM leases before it frees or moves a block: ext2 -o dax on
- * 6.12, erofs -o dax=always on 7.x (which removed ext2 DAX; erofs is
- * read-only, so the file is the one the guest's init put there).
- * Long-term pins of its pages stay refused, and so does the lease itself.
+ * FL_LONGTERM leases before it frees or moves a block: erofs -o
+ * dax=always (6.12 had ext2 -o dax, whose DAX 7.x removed; erofs is
+ * read-only, so the file is the one the guest's init put there). Long-term
+ * pins of its pages stay refused, and so does the lease itself.
  */
 SAFETY_FIXTURE(unpromised)
-FIXTURE_VARIANT_ADD(unpromised, other) { .dir = RT_EXT2 };
+FIXTURE_VARIANT_ADD(unpromised, erofs) { .dir = "/mnt/erofs" };
 
-/* The same refusals on erofs: nothing to truncate there. */
-static void unpromised_erofs(struct __test_metadata *_metadata,
-			     struct ctx *c)
+TEST_F_TIMEOUT(unpromised, not_promised_fs_refuses, TIMEOUT)
 {
+	struct ctx *c = &self->c;
 	char buf[4096];
 	struct ibv_mr *mr;
 	int fd, fe, r, err;
@@ -1335,51 +1333,6 @@ static void unpromised_erofs(struct __test_metadata *_metadata,
 	if (r == 0)
 		fcntl(fd, F_SETLEASE, F_UNLCK);
 	EXPECT_EQ(0, rt_longterm_leases(fd));
-	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
-}
-
-TEST_F_TIMEOUT(unpromised, not_promised_fs_refuses, TIMEOUT)
-{
-	struct ctx *c = &self->c;
-	const char *path;
-	struct ibv_mr *mr;
-	int fd, r, err;
-	void *map;
-
-	if (rt_kernel_major() >= 7) {
-		unpromised_erofs(_metadata, c);
-		return;
-	}
-	fd = mkfile(c, "ext2", SMALL, F_DATA, SEED_A, &path);
-	ASSERT_LE(0, fd) TH_LOG("%s: %s", RT_EXT2, strerror(errno));
-	ASSERT_EQ(1, rt_is_dax(path))
-		TH_LOG("%s is not a DAX file: is %s mounted -o dax?", path,
-		       RT_EXT2);
-	map = map_file(c, fd, SMALL, PROT_READ | PROT_WRITE, MAP_SHARED);
-	ASSERT_NE(NULL, map);
-
-	mr = reg(c, map, SMALL, ACCESS);
-	err = errno;
-	EXPECT_EQ(NULL, mr);
-	EXPECT_EQ(EOPNOTSUPP, err) TH_LOG("ibv_reg_mr: %s", strerror(err));
-	/* Unpin before the truncate below: it would not wait for it. */
-	if (mr)
-		EXPECT_EQ(0, dereg(c, mr));
-	EXPECT_EQ(0, rt_longterm_leases(fd));
-
-	r = fcntl(fd, F_SETLEASE, F_LONGTERM);
-	err = errno;
-	EXPECT_EQ(-1, r);
-	EXPECT_EQ(EINVAL, err) TH_LOG("F_SETLEASE F_LONGTERM: %s",
-				      r ? strerror(err) : "granted");
-	if (r == 0)
-		fcntl(fd, F_SETLEASE, F_UNLCK);
-	EXPECT_EQ(0, rt_longterm_leases(fd));
-
-	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, SMALL));
-	ASSERT_TRUE(change_wait(c, 2000))
-		change_unblock(_metadata, c);
-	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
 	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 

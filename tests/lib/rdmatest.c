@@ -399,13 +399,6 @@ int rt_is_dax(const char *path)
 	return !!(stx.stx_attributes & STATX_ATTR_DAX);
 }
 
-int rt_kernel_major(void)
-{
-	struct utsname u;
-
-	return uname(&u) ? -1 : atoi(u.release);
-}
-
 bool rt_kernel_has_series(void)
 {
 	struct utsname u;

@@ -119,8 +119,6 @@ int rt_is_dax(const char *path);
 
 /* 1 when the running kernel carries the FS-DAX MR series, 0 on stock. */
 bool rt_kernel_has_series(void);
-/* The running kernel's major version (6, 7), -1 if uname() fails. */
-int rt_kernel_major(void);
 
 /* The layout changes that break FL_LONGTERM leases. */
 enum rt_layout_op {

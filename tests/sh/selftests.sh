@@ -15,7 +15,7 @@ case $(uname -r) in
 esac
 bin=${FSDAX_SELFTESTS:-${FSDAX_BUILD:-$top/build}/selftests/$side}
 n=0 failed=0
-# emit ST NAME: one TAP result. A failure that stock 6.12 shares (see
+# emit ST NAME: one TAP result. A failure that stock 7.3 shares (see
 # known_fail) is an expected failure: "not ok ... # TODO", which
 # scripts/report.sh counts on its own, neither passed nor failed.
 emit() {
@@ -28,36 +28,24 @@ emit() {
 	[ "$1" = ok ] || failed=1
 }
 
-# Upstream expectations that 6.12 itself does not meet: the stock kernel
+# Upstream expectations that 7.3 itself does not meet: the stock kernel
 # fails these exactly so (make test-full shows it; there SELFTESTS_KNOWN=0
 # reports them raw). Each is expected exactly as often as the table says,
 # with exactly that message: one that passes, fails differently or does not
 # run any more fails the suite (a pass would be news, for the DAX cases a
 # bug: a long-term pin of FS-DAX without a lease).
 #   COUNT|NAME PATTERN|WHY
-# On stock 6.12 the DAX cases of MAP_PRIVATE mappings fail too (2 per
+# On stock 7.3 the DAX cases of MAP_PRIVATE mappings fail too (2 per
 # mount); the series lets those pins take anonymous copies, so with it
 # they pass, and compare.sh lists them as fixed.
 dax_why="FS-DAX refuses FOLL_LONGTERM with EOPNOTSUPP, the selftest expects EFAULT"
-case $(uname -r) in
-6.*)
-	stock_name="stock 6.12"
-	# gup_longterm's failure message, and ofdlocks' own failure.
-	glt_fail=": PIN_LONGTERM_TEST_START failed"
-	ofd_exit="exited 255 after 0 result(s)"
-	ofd_msg='^# \[FAIL\] F_UNLCK test returns'
-	ofd_why="its two F_OFD_GETLK answers differ under memcmp()"
-	;;
-*)
-	# 7.x: gup_longterm's result line repeats the test's name instead;
-	# ofdlocks plans 4 results and prints 5.
-	stock_name="stock 7.3"
-	glt_fail=":*"
-	ofd_exit="exited 1 after 5 result(s)"
-	ofd_msg='^# Planned tests != run tests (4 != 5)'
-	ofd_why="it plans 4 results and reports 5"
-	;;
-esac
+stock_name="stock 7.3"
+# gup_longterm's result line names the test (no failure message of its
+# own); ofdlocks plans 4 results and prints 5.
+glt_fail=":*"
+ofd_exit="exited 1 after 5 result(s)"
+ofd_msg='^# Planned tests != run tests (4 != 5)'
+ofd_why="it plans 4 results and reports 5"
 known=(
 	"4|gup_longterm in /mnt/ext4:*MAP_SHARED*with local tmpfile$glt_fail|$dax_why"
 	"4|gup_longterm in /mnt/xfs:*MAP_SHARED*with local tmpfile$glt_fail|$dax_why"

@@ -3,7 +3,7 @@
 # whichever kernel booted; scripts/compare.sh sets the two boots side by side.
 #   full.sh OUTDIR
 # Our kernel (-fsdax-rdma) runs with our rdma-core, the stock kernel with
-# the pristine rdma-core 56.1 (build/rdma-core-stock/build). Writes:
+# the pristine rdma-core 65.0 (build/rdma-core-stock/build). Writes:
 #   side                 ours | stock
 #   perftest.tap, fio.tap, selftests.tap   TAP of tests/sh/perftest.sh,
 #                        fio.sh, selftests.sh
@@ -36,7 +36,7 @@ part() {
 
 part perftest bash "$top/tests/sh/perftest.sh"
 grep -E '^(not )?ok ' "$out/log-perftest.txt" >"$out/perftest.tap"
-# The failures stock 6.12 itself has are "not ok ... # TODO" on both
+# The failures stock 7.3 itself has are "not ok ... # TODO" on both
 # sides (selftests.sh's table); compare.sh fails on any other.
 part fio bash "$top/tests/sh/fio.sh"
 grep -E '^(not )?ok ' "$out/log-fio.txt" >"$out/fio.tap"

@@ -5,10 +5,9 @@
 #   /dev/pmem0..2     fsdax namespaces on the nvdimms (ACPI NFIT)
 #   /mnt/ext4         ext4 -o dax on /dev/pmem0
 #   /mnt/xfs          xfs -o dax on /dev/pmem1
-#   /mnt/ext2         ext2 -o dax on /dev/pmem2 (6.12; FS-DAX without
-#                     FL_LONGTERM support: its long-term pins stay refused, I10)
-#   /mnt/erofs        erofs -o dax=always on /dev/pmem2 (7.x, which has no
-#                     ext2 DAX: the same role; /mnt/erofs/data, 4 MiB)
+#   /mnt/erofs        erofs -o dax=always on /dev/pmem2 (FS-DAX without
+#                     FL_LONGTERM support: its long-term pins stay refused,
+#                     I10; one file, /mnt/erofs/data, 4 MiB)
 #   /mnt/nodax        ext4 on a ramdisk (no DAX)
 #   rxe0              soft-RoCE on veth0 (192.0.2.1/24), peer veth1 (192.0.2.2/24)
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp LANG=C.UTF-8
@@ -84,31 +83,21 @@ incompat=$(xfs_db -c "sb 0" -c "print features_incompat" /dev/pmem1 | sed -n 's/
 [ -n "$incompat" ] && xfs_db -x -c "sb 0" -c "write -d features_incompat $((incompat | 0x40))" \
 	/dev/pmem1 >/dev/null 2>&1 || fail "xfs exchange-range feature"
 mount -o dax /dev/pmem1 /mnt/xfs || fail "mount -o dax xfs"
-case $(uname -r) in
-6.*)
-	mkdir -p /mnt/ext2
-	mkfs.ext2 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 || fail "mkfs.ext2 pmem2"
-	mount -t ext2 -o dax /dev/pmem2 /mnt/ext2 || fail "mount -o dax ext2"
-	;;
-*)
-	# 7.x has no ext2 DAX: erofs -o dax on pmem2 is the FS-DAX file
-	# system that never promised to break FL_LONGTERM leases. Its files
-	# are DAX when their data is not inlined (FLAT_PLAIN): one of 4 MiB,
-	# owned by root, mode 0666.
-	mkdir -p /tmp/erofs-src /mnt/erofs
-	head -c 4194304 /dev/urandom >/tmp/erofs-src/data
-	chmod 666 /tmp/erofs-src/data
-	mkfs.erofs -Enoinline_data --quiet /dev/pmem2 /tmp/erofs-src >/dev/null 2>&1 ||
-		fail "mkfs.erofs pmem2"
-	cp /tmp/erofs-src/data /tmp/erofs-data.expect
-	rm -rf /tmp/erofs-src
-	mount -t erofs -o dax=always /dev/pmem2 /mnt/erofs || fail "mount -o dax erofs"
-	;;
-esac
+# erofs -o dax=always on pmem2: the FS-DAX file system that never
+# promised to break FL_LONGTERM leases (7.x has no ext2 DAX any more). Its
+# files are DAX when their data is not inlined (FLAT_PLAIN): one of 4 MiB,
+# owned by root, mode 0666.
+mkdir -p /tmp/erofs-src /mnt/erofs
+head -c 4194304 /dev/urandom >/tmp/erofs-src/data
+chmod 666 /tmp/erofs-src/data
+mkfs.erofs -Enoinline_data --quiet /dev/pmem2 /tmp/erofs-src >/dev/null 2>&1 ||
+	fail "mkfs.erofs pmem2"
+cp /tmp/erofs-src/data /tmp/erofs-data.expect
+rm -rf /tmp/erofs-src
+mount -t erofs -o dax=always /dev/pmem2 /mnt/erofs || fail "mount -o dax erofs"
 mkfs.ext4 -q -F /dev/ram0 >/dev/null 2>&1 || fail "mkfs.ext4 ram0"
 mount /dev/ram0 /mnt/nodax || fail "mount ram0"
 chmod 1777 /mnt/ext4 /mnt/xfs /mnt/nodax
-[ -d /mnt/ext2 ] && chmod 1777 /mnt/ext2
 
 # Give rxe0 a moment to see veth0's address as a GID.
 for _ in $(seq 50); do
@@ -117,7 +106,7 @@ for _ in $(seq 50); do
 done
 log "ready: $(uname -r), rxe0 $(cat /sys/class/infiniband/rxe0/ports/1/state 2>/dev/null)"
 
-# FSDAX_BUILD: build/, or build/7.3 for BASE=7.3 (from run-vm.sh).
+# FSDAX_BUILD: the build directory (from run-vm.sh).
 export FSDAX_BUILD=${FSDAX_BUILD:-$FSDAX_TOP/build}
 export FSDAX_BIN=$FSDAX_BUILD/tests
 export LD_LIBRARY_PATH=$FSDAX_BUILD/rdma-core/build/lib

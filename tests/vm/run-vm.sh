@@ -1,6 +1,6 @@
 #!/bin/bash
 # Boot the guest kernel under QEMU with the host's / read-only over
-# virtio-9p, three 1 GiB nvdimms (pmem0 ext4, pmem1 xfs, pmem2 ext2) and
+# virtio-9p, three 1 GiB nvdimms (pmem0 ext4, pmem1 xfs, pmem2 erofs) and
 # no network, and run MODE in it:
 #   run-vm.sh KERNEL MODE [TIMEOUT]
 #   MODE: test | demo | bench | full | shell | script:/abs/path/to/script.sh
@@ -62,7 +62,7 @@ done
 # Persistent memory: QEMU nvdimm devices, which ACPI NFIT describes to the
 # guest as real persistent memory (legacy memmap= pmem is not, and rxe
 # refuses IBV_ACCESS_FLUSH_PERSISTENT on it). The guest's init makes each
-# an fsdax namespace: pmem0 (ext4), pmem1 (xfs), pmem2 (ext2). They are
+# an fsdax namespace: pmem0 (ext4), pmem1 (xfs), pmem2 (erofs). They are
 # the same size because the regions' numbers do not follow the devices'
 # order.
 # make bench adds a fourth, the devdax namespace /dev/dax3.0 (device-DAX,
