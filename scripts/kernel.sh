@@ -15,12 +15,15 @@ export CCACHE_BASEDIR=$TOP CCACHE_NOHASHDIR=1
 export KBUILD_BUILD_TIMESTAMP="2026-01-01" KBUILD_BUILD_USER=fsdax-rdma KBUILD_BUILD_HOST=build
 kmake() { make -C "$src" O="$obj" CC="ccache gcc" LOCALVERSION="$lv" "$@"; }
 
+# The tree's version is part of the key: an object directory of another
+# base (6.12 before the move to 7.3) is configured afresh.
+kver=$(make -s -C "$src" kernelversion 2>/dev/null)
 stale=0
 for f in "${frags[@]}"; do
 	if [ "$f" -nt "$obj/.config" ]; then stale=1; fi
 done
 if [ ! -f "$obj/.config" ] || [ $stale = 1 ] ||
-	[ "$(cat "$obj/.frag-src" 2>/dev/null)" != "$src" ]; then
+	[ "$(cat "$obj/.frag-src" 2>/dev/null)" != "$src $kver" ]; then
 	step "configuring $(basename "$obj") (tinyconfig + ${frags[*]#"$TOP"/})"
 	run kconfig-$(basename "$obj") kmake tinyconfig
 	run kconfig-$(basename "$obj") "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}"
@@ -46,7 +49,7 @@ if [ ! -f "$obj/.config" ] || [ $stale = 1 ] ||
 		fi
 	done
 	[ $bad = 0 ] || die "${frags[*]#"$TOP"/} do not survive olddefconfig"
-	echo "$src" >"$obj/.frag-src"
+	echo "$src $kver" >"$obj/.frag-src"
 fi
 step "building $(basename "$obj") ($(nproc) jobs; log: build/logs/kernel-$(basename "$obj").log)"
 run kernel-$(basename "$obj") kmake -j"$(nproc)" bzImage

@@ -62,6 +62,17 @@ in_sync() {
 apply() {
 	[ -d "$base" ] || die "no pristine $which source in $base (run make sources)"
 	in_sync && return 0
+	# A tree on another base (6.12 before the move to 7.3) is made anew,
+	# once nothing of it is left unexported.
+	if [ -d "$tree/.git" ] && [ "$(git_t log -1 --format=%s base 2>/dev/null)" != \
+		"$which $(cat "$base/.unpacked") (pristine base)" ]; then
+		[ -z "$(git_t status --porcelain --untracked-files=no)" ] ||
+			die "$tree has uncommitted changes: commit them and run 'make export', or discard them"
+		[ "$(git_t rev-parse HEAD)" = "$(git_t rev-parse series 2>/dev/null)" ] ||
+			die "$tree has commits that were not exported: run 'make export' first"
+		step "$tree is on another base: making it anew"
+		rm -rf "$tree"
+	fi
 	if [ -d "$tree/.git" ]; then
 		[ -z "$(git_t status --porcelain --untracked-files=no)" ] ||
 			die "$tree has uncommitted changes: commit them and run 'make export', or discard them"
