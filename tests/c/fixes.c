@@ -8,6 +8,9 @@
  *               whose pages are mapped without waiting for them: stock
  *               warns (mm/truncate.c, fs/dax.c) and leaves the mapping on
  *               blocks that now belong to the boot loader inode.
+ *   swapext     xfs_fsr (XFS_IOC_SWAPEXT) swaps the extents of a DAX file
+ *               a page of which is held, without waiting for it: stock
+ *               warns and the holder keeps a block of the deleted copy.
  *   remap_spin  xfs reflink/dedupe/exchange-range between two DAX files
  *               whose second inode has a page held by someone (here a pipe
  *               that vmsplice() filled from its mapping): stock retries
@@ -21,6 +24,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +195,92 @@ TEST(remap_sleeps_on_a_busy_page_of_the_second_inode)
 	close(fb);
 	unlink(pa);
 	unlink(pb);
+}
+
+/*
+ * xfs_fsr defragments a file by swapping its extents with those of a
+ * contiguous copy (XFS_IOC_SWAPEXT), then deletes the copy. With a page
+ * of the file held (here by a pipe), the swap must wait for it before it
+ * drops the page cache; stock 7.3 does not wait, warns, and leaves the
+ * holder with a block that now belongs to the copy xfs_fsr deletes.
+ */
+#define FRAG_LEN	(4UL << 20)
+#define PIECE		(64UL << 10)
+
+TEST(swapext_waits_for_held_dax_pages)
+{
+	const char *path = RT_XFS "/fixes-swapext";
+	int fd, n0, n1, w0, w1, st, p[2];
+	volatile char *map;
+	char *pat, buf[4096];
+	struct iovec iov;
+	bool waited;
+	size_t off;
+	pid_t pid;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, rt_is_dax(path));
+	/* As safety.c's swapext test: pieces inserted between pieces. */
+	pat = malloc(FRAG_LEN);
+	ASSERT_NE(NULL, pat);
+	rt_fill(pat, FRAG_LEN, 1);
+	ASSERT_EQ((ssize_t)(FRAG_LEN / 2), pwrite(fd, pat, FRAG_LEN / 2, 0));
+	ASSERT_EQ(0, fsync(fd));
+	for (off = PIECE; off < FRAG_LEN / 2 + off / 2 - PIECE / 2;
+	     off += 2 * PIECE) {
+		ASSERT_EQ(0, fallocate(fd, FALLOC_FL_INSERT_RANGE, off, PIECE));
+		ASSERT_EQ((ssize_t)PIECE, pwrite(fd, pat, PIECE, off));
+		ASSERT_EQ(0, fsync(fd));
+	}
+	ASSERT_EQ((ssize_t)FRAG_LEN, pwrite(fd, pat, FRAG_LEN, 0));
+	ASSERT_EQ(0, fsync(fd));
+	free(pat);
+	n0 = rt_extents(fd, NULL, 512);
+	ASSERT_LE(8, n0) TH_LOG("%d extent(s): xfs_fsr would swap nothing", n0);
+
+	map = mmap(NULL, FRAG_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	for (off = 0; off < FRAG_LEN; off += 4096)
+		(void)map[off];
+	/* One page held by a pipe, as a DMA in flight would hold it. */
+	ASSERT_EQ(0, pipe(p));
+	iov.iov_base = (void *)map;
+	iov.iov_len = 4096;
+	ASSERT_EQ(4096, vmsplice(p[1], &iov, 1, 0));
+
+	w0 = dmesg_warnings();
+	ASSERT_LE(0, w0);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execl("/usr/sbin/xfs_fsr", "xfs_fsr", path, (char *)NULL);
+		_exit(127);
+	}
+	/* The swap must wait for the held page... */
+	sleep(2);
+	waited = waitpid(pid, &st, WNOHANG) == 0;
+	/* ...and finish once it is let go. */
+	ASSERT_EQ(4096, read(p[0], buf, sizeof(buf)));
+	if (waited)
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(waited) TH_LOG("xfs_fsr did not wait for the held page");
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(p[0]);
+	close(p[1]);
+	n1 = rt_extents(fd, NULL, 512);
+	TH_LOG("%d extents before xfs_fsr, %d after", n0, n1);
+	ASSERT_LT(n1, n0) TH_LOG("xfs_fsr swapped nothing: the test tests nothing");
+	w1 = dmesg_warnings();
+	EXPECT_EQ(w0, w1) TH_LOG("the extent swap made %d kernel warning(s)",
+				 w1 - w0);
+	munmap((void *)map, FRAG_LEN);
+	close(fd);
+	unlink(path);
 }
 
 TEST_HARNESS_MAIN
