@@ -29,6 +29,10 @@ if ! [ -f "$FSDAX_TOP/tests/vm/init.sh" ]; then
 	mkdir -p "$FSDAX_TOP"
 	mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose fsdaxtop "$FSDAX_TOP"
 fi
+if [ -n "${FSDAX_BUILD_REAL:-}" ] && ! [ -d "$FSDAX_BUILD_REAL/tests" ]; then
+	mkdir -p "$FSDAX_BUILD_REAL"
+	mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose fsdaxbuild "$FSDAX_BUILD_REAL"
+fi
 mkdir -p "$FSDAX_OUT"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 fsdaxout "$FSDAX_OUT"
 

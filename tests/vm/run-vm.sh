@@ -77,6 +77,20 @@ for size in $sizes; do
 	i=$((i + 1))
 done
 
+# The build directory, when it is not inside the checkout (host-checks.sh's
+# clone links to the real one, which may live under /tmp too, hidden in
+# the guest by its tmpfs), is shared too and mounted at its real path.
+build_share=()
+real_build=$(readlink -f "$BUILD")
+case $real_build/ in
+"$(readlink -f "$TOP")"/*) ;;
+*)
+	build_share=(-fsdev "local,id=build,path=$real_build,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=build,mount_tag=fsdaxbuild)
+	cmdline+=" FSDAX_BUILD_REAL=$real_build"
+	;;
+esac
+
 step "booting the guest ($accel, mode $mode, limit ${limit}s; console: ${out#$TOP/}/console.log)"
 set +e
 timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
@@ -90,7 +104,7 @@ timeout --foreground -k 10 "$limit" qemu-system-x86_64 \
 	-device virtio-9p-pci,fsdev=top,mount_tag=fsdaxtop \
 	-fsdev local,id=out,path="$out",security_model=none \
 	-device virtio-9p-pci,fsdev=out,mount_tag=fsdaxout \
-	</dev/null >"$out/console.log" 2>&1
+	"${build_share[@]}" </dev/null >"$out/console.log" 2>&1
 rc=$?
 set -e
 if [ $rc = 124 ] || [ $rc = 137 ]; then
