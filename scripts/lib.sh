@@ -3,7 +3,6 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The bases (Linux 7.3 and rdma-core 65 since issue 24; the last state of
 # the 6.12 series is the git tag series-linux-6.12). The series lives in
 # include/ fs/ mm/ drivers-infiniband/ and *-patches/ at the top.
-SERIES_DIR=$TOP
 BUILD=${BUILD:-$TOP/build}
 # Debian's linux-source-7.3, a binary package of trixie-backports.
 KERNEL_PKG=linux-source-7.3
@@ -14,7 +13,6 @@ KERNEL_SUITE=trixie-backports
 RDMA_VERSION=${RDMA_VERSION:-65.0}
 RDMA_DEB=$RDMA_VERSION-1.1
 RDMA_SUITE=sid
-COVER_DIR=$TOP/scripts/cover
 # Upstream man-pages (man/man2/, man/man2const/) from the tarball of
 # Debian's "manpages" source package, checked against the SHA-256 that
 # apt-cache showsrc prints. sid's 6.20-2 is listed, but the archive
@@ -53,15 +51,9 @@ apt_get() {
 		>>"$LOGS/apt.log" 2>&1
 }
 
-# The rdma-core base comes from a deb-src entry of $RDMA_SUITE (source
-# only: no binary package of that suite can be pulled in by it), and so
-# does the man-pages base ($MANPAGES_SUITE).
-ensure_rdma_src() {
-	ensure_deb_src rdma-core "$RDMA_DEB" "$RDMA_SUITE"
-}
-
 # ensure_deb_src PACKAGE VERSION SUITE: a deb-src entry of SUITE (source
-# only) when apt-cache showsrc does not know PACKAGE VERSION yet. (grep
+# only: no binary package of that suite can be pulled in by it; the bases
+# of rdma-core and man-pages come from there) when apt-cache showsrc does not know PACKAGE VERSION yet. (grep
 # reads all of it: with -q it would stop at the match, apt-cache would die
 # of SIGPIPE and pipefail would call the version unknown.)
 ensure_deb_src() {
@@ -84,7 +76,6 @@ ensure_deb_src() {
 # architecture independent: a tarball in /usr/src). The entry is pinned low
 # so that nothing else is ever taken from it.
 ensure_kernel_suite() {
-	[ -n "$KERNEL_SUITE" ] || return 0
 	# (grep reads all: see ensure_deb_src)
 	apt-cache policy "$KERNEL_PKG" 2>/dev/null | grep "$KERNEL_SUITE" >/dev/null && return 0
 	step "adding a deb entry for $KERNEL_SUITE (pinned to priority 100)"

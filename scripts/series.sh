@@ -11,7 +11,7 @@ out=${1:-$BUILD/series}
 rm -rf "$out"
 for which in linux rdma-core man-pages; do
 	tree=$BUILD/$which
-	cover=$COVER_DIR/$which.txt
+	cover=$TOP/scripts/cover/$which.txt
 	[ -f "$cover" ] || die "no cover letter $cover"
 	[ -d "$tree/.git" ] || die "no $tree (run make tree)"
 	[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||

@@ -44,63 +44,53 @@ kernel() {
 	ln -sfn "linux-$ver" "$src/linux"
 }
 
+# fetch_orig PACKAGE DEBVERSION SUITE TARBALL DIR [TAR-MEMBERS...]: the
+# upstream tarball of a Debian source package, downloaded with apt-get
+# source and checked against the SHA-256 that apt-cache showsrc prints
+# (the archive answers 404 for the .dsc, so apt's own check never runs and
+# its exit status is ignored: the checksum decides), unpacked into DIR
+# (its one top-level directory, whatever its name, becomes DIR).
+fetch_orig() {
+	local pkg=$1 debver=$2 suite=$3 tarball=$4 dir=$5 sum
+	shift 5
+	ensure_deb_src "$pkg" "$debver" "$suite"
+	sum=$(apt-cache showsrc "$pkg" 2>/dev/null |
+		awk -v f="$tarball" 'length($1) == 64 && $3 == f {print $1; exit}')
+	[ -n "$sum" ] || die "apt-cache showsrc knows no $pkg $debver (is the $suite deb-src entry there?)"
+	mkdir -p "$BUILD/dl"
+	if ! echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null; then
+		step "downloading $pkg ${debver%-*}"
+		(cd "$BUILD/dl" && apt-get source --download-only "$pkg=$debver" \
+			>"$LOGS/apt-source-$pkg.log" 2>&1) || true
+	fi
+	echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null ||
+		die "$pkg ${debver%-*} tarball missing or its SHA-256 does not match apt-cache showsrc ($sum); see $LOGS/apt-source-$pkg.log"
+	step "unpacking $pkg ${debver%-*} (sha256 verified)"
+	rm -rf "$dir" "$src/.unpack"
+	mkdir "$src/.unpack"
+	tar -C "$src/.unpack" -xf "$BUILD/dl/$tarball" --wildcards "$@"
+	mv "$src/.unpack"/* "$dir"
+	rmdir "$src/.unpack"
+}
+
+# rdma-core 65.0 unpacks to linux-rdma-rdma-core-<hash>/.
 rdma() {
 	local v=$RDMA_VERSION dir=$src/rdma-core-$RDMA_VERSION
 	[ -f "$dir/.unpacked" ] && return 0
-	ensure_rdma_src
-	local tarball=rdma-core_$v.orig.tar.gz sum
-	sum=$(apt-cache showsrc rdma-core 2>/dev/null |
-		awk -v f="$tarball" 'length($1) == 64 && $3 == f {print $1; exit}')
-	[ -n "$sum" ] || die "apt-cache showsrc knows no rdma-core $RDMA_DEB (is the $RDMA_SUITE deb-src entry there?)"
-	mkdir -p "$BUILD/dl"
-	if ! echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null; then
-		step "downloading rdma-core $v"
-		# apt-get source fails on the missing .dsc after it has fetched
-		# the tarballs: its exit status is ignored, the checksum decides.
-		(cd "$BUILD/dl" && apt-get source --download-only "rdma-core=$RDMA_DEB" \
-			>"$BUILD/dl/apt-source.log" 2>&1) || true
-	fi
-	echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status ||
-		die "rdma-core $v tarball missing or its SHA-256 does not match apt-cache showsrc ($sum)"
-	step "unpacking rdma-core $v (sha256 verified)"
-	rm -rf "$dir" "$src/.unpack"
-	mkdir "$src/.unpack"
-	tar -C "$src/.unpack" -xzf "$BUILD/dl/$tarball"
-	# 65.0 unpacks to linux-rdma-rdma-core-<hash>/
-	mv "$src/.unpack"/* "$dir"
-	rmdir "$src/.unpack"
+	fetch_orig rdma-core "$RDMA_DEB" "$RDMA_SUITE" "rdma-core_$v.orig.tar.gz" "$dir"
 	echo "$v" >"$dir/.unpacked"
 	ln -sfn "rdma-core-$v" "$src/rdma-core"
 }
 
 # Upstream man-pages from the "manpages" source package: its tarball is
 # upstream's (man-pages-<version>/man/man<section>/...), and the patch is
-# made against upstream's paths, as it would be posted.
+# made against upstream's paths, as it would be posted. Only man/man2 and
+# man/man2const are unpacked.
 man() {
-	local v=${MANPAGES_VERSION%-*}
-	local dir=$src/man-pages-$v tarball=manpages_$v.orig.tar.xz sum
+	local v=${MANPAGES_VERSION%-*} dir=$src/man-pages-${MANPAGES_VERSION%-*}
 	[ -f "$dir/.unpacked" ] && return 0
-	ensure_deb_src manpages "$MANPAGES_VERSION" "$MANPAGES_SUITE"
-	sum=$(apt-cache showsrc manpages 2>/dev/null |
-		awk -v f="$tarball" 'length($1) == 64 && $3 == f {print $1; exit}')
-	[ -n "$sum" ] || die "apt-cache showsrc knows no manpages $MANPAGES_VERSION (is the $MANPAGES_SUITE deb-src entry there?)"
-	mkdir -p "$BUILD/dl"
-	if ! echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null; then
-		step "downloading man-pages $v"
-		# As for rdma-core: the .dsc may answer 404 after the tarball
-		# came; apt's exit status is ignored, the checksum decides.
-		(cd "$BUILD/dl" && apt-get source --download-only "manpages=$MANPAGES_VERSION" \
-			>"$LOGS/apt-manpages.log" 2>&1) || true
-	fi
-	echo "$sum  $BUILD/dl/$tarball" | sha256sum -c --status 2>/dev/null ||
-		die "man-pages $v tarball missing or its SHA-256 does not match apt-cache showsrc ($sum); see $LOGS/apt-manpages.log"
-	step "unpacking man/man2/ and man/man2const/ of man-pages $v (sha256 verified)"
-	rm -rf "$dir" "$src/.unpack"
-	mkdir "$src/.unpack"
-	tar -C "$src/.unpack" -xJf "$BUILD/dl/$tarball" --wildcards \
-		'*/man/man2' '*/man/man2const'
-	mv "$src/.unpack"/* "$dir"
-	rmdir "$src/.unpack"
+	fetch_orig manpages "$MANPAGES_VERSION" "$MANPAGES_SUITE" \
+		"manpages_$v.orig.tar.xz" "$dir" '*/man/man2' '*/man/man2const'
 	echo "$v" >"$dir/.unpacked"
 	ln -sfn "man-pages-$v" "$src/man-pages"
 }

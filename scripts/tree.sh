@@ -42,8 +42,8 @@ esac
 series() {
 	local d
 	for d in $dirs; do
-		[ -d "$SERIES_DIR/$d" ] || continue
-		find "$SERIES_DIR/$d" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch'
+		[ -d "$TOP/$d" ] || continue
+		find "$TOP/$d" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch'
 	done | awk -F/ '{print $NF "\t" $0}' | sort | cut -f2
 }
 
@@ -148,8 +148,8 @@ export_() {
 		[ -e "$f" ] || continue
 		subj=$(sed -n 's/^Subject: \[PATCH\] //p' "$f" | head -1)
 		d=$(dir_for "$subj" "$f")
-		mkdir -p "$SERIES_DIR/$d"
-		mv "$f" "$SERIES_DIR/$d/$(basename "$f")"
+		mkdir -p "$TOP/$d"
+		mv "$f" "$TOP/$d/$(basename "$f")"
 		n=$((n + 1))
 	done
 	rm -rf "$tmp"
