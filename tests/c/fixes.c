@@ -212,7 +212,7 @@ TEST(swapext_waits_for_held_dax_pages)
 	const char *path = RT_XFS "/fixes-swapext";
 	int fd, n0, n1, w0, w1, st, p[2];
 	volatile char *map;
-	char *pat, buf[4096];
+	char buf[4096];
 	struct iovec iov;
 	bool waited;
 	size_t off;
@@ -221,21 +221,8 @@ TEST(swapext_waits_for_held_dax_pages)
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, rt_is_dax(path));
-	/* As safety.c's swapext test: pieces inserted between pieces. */
-	pat = malloc(FRAG_LEN);
-	ASSERT_NE(NULL, pat);
-	rt_fill(pat, FRAG_LEN, 1);
-	ASSERT_EQ((ssize_t)(FRAG_LEN / 2), pwrite(fd, pat, FRAG_LEN / 2, 0));
-	ASSERT_EQ(0, fsync(fd));
-	for (off = PIECE; off < FRAG_LEN / 2 + off / 2 - PIECE / 2;
-	     off += 2 * PIECE) {
-		ASSERT_EQ(0, fallocate(fd, FALLOC_FL_INSERT_RANGE, off, PIECE));
-		ASSERT_EQ((ssize_t)PIECE, pwrite(fd, pat, PIECE, off));
-		ASSERT_EQ(0, fsync(fd));
-	}
-	ASSERT_EQ((ssize_t)FRAG_LEN, pwrite(fd, pat, FRAG_LEN, 0));
-	ASSERT_EQ(0, fsync(fd));
-	free(pat);
+	ASSERT_EQ(0, rt_fragment(fd, FRAG_LEN, PIECE, 1))
+		TH_LOG("%s", strerror(errno));
 	n0 = rt_extents(fd, NULL, 512);
 	ASSERT_LE(8, n0) TH_LOG("%d extent(s): xfs_fsr would swap nothing", n0);
 

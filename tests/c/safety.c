@@ -856,10 +856,9 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 	enum ibv_event_type type;
 	struct ibv_mr *mr, *mr2, *emr;
 	const char *path;
-	char log[64], *pat;
+	char log[64];
 	int fd, logfd, n0, n1, st, got;
 	void *map, *map2;
-	off_t off;
 	pid_t pid;
 	long t0;
 
@@ -867,28 +866,8 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(1, rt_is_dax(path));
 
-	/*
-	 * Half the file written at once, then a range inserted after every
-	 * other piece and written: the blocks right after each piece are
-	 * taken by the shifted rest, so every inserted piece gets blocks of
-	 * its own elsewhere. Interleaving writes with another file is not
-	 * reliable: xfs may give the two files different parts of the AG.
-	 */
-	pat = malloc(LEN);
-	ASSERT_NE(NULL, pat);
-	rt_fill(pat, LEN, SEED_A);
-	ASSERT_EQ((ssize_t)(LEN / 2), pwrite(fd, pat, LEN / 2, 0));
-	ASSERT_EQ(0, fsync(fd));
-	/* An insert must start before the end of the file: 31 of them. */
-	for (off = PIECE; off < (off_t)(LEN / 2) + off / 2 - PIECE / 2;
-	     off += 2 * PIECE) {
-		ASSERT_EQ(0, fallocate(fd, FALLOC_FL_INSERT_RANGE, off, PIECE));
-		ASSERT_EQ((ssize_t)PIECE, pwrite(fd, pat, PIECE, off));
-		ASSERT_EQ(0, fsync(fd));
-	}
-	ASSERT_EQ((ssize_t)LEN, pwrite(fd, pat, LEN, 0));
-	ASSERT_EQ(0, fsync(fd));
-	free(pat);
+	ASSERT_EQ(0, rt_fragment(fd, LEN, PIECE, SEED_A))
+		TH_LOG("%s", strerror(errno));
 	n0 = rt_extents(fd, NULL, 512);
 	ASSERT_LE(8, n0)
 		TH_LOG("the file has %d extent(s), not >= 8: not fragmented, xfs_fsr would have nothing to swap",

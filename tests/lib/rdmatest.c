@@ -491,6 +491,31 @@ int rt_layout_change(int fd, enum rt_layout_op op, off_t size)
 	return -1;
 }
 
+int rt_fragment(int fd, size_t len, size_t piece, uint32_t seed)
+{
+	char *pat = malloc(len);
+	int ret = -1;
+	off_t off;
+
+	if (!pat)
+		return -1;
+	rt_fill(pat, len, seed);
+	if (pwrite(fd, pat, len / 2, 0) != (ssize_t)(len / 2) || fsync(fd))
+		goto out;
+	/* An insert must start before the end of the file. */
+	for (off = piece; off < (off_t)(len / 2) + off / 2 - (off_t)piece / 2;
+	     off += 2 * piece)
+		if (fallocate(fd, FALLOC_FL_INSERT_RANGE, off, piece) ||
+		    pwrite(fd, pat, piece, off) != (ssize_t)piece || fsync(fd))
+			goto out;
+	if (pwrite(fd, pat, len, 0) != (ssize_t)len || fsync(fd))
+		goto out;
+	ret = 0;
+out:
+	free(pat);
+	return ret;
+}
+
 void rt_fill(void *buf, size_t len, uint32_t seed)
 {
 	uint32_t *p = buf, x = seed * 2654435761u + 1;

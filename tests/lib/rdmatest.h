@@ -192,6 +192,16 @@ long rt_vm_pin_kb(void);
 /* Fill / check a pattern derived from @seed. rt_check returns the first
  * mismatching offset or -1. */
 void rt_fill(void *buf, size_t len, uint32_t seed);
+/*
+ * Write @len bytes of rt_fill(@seed) into the empty file @fd so that it
+ * has many extents: half the file written at once, then a range of
+ * @piece bytes inserted after every other piece and written (the blocks
+ * right after each piece are taken by the shifted rest, so every inserted
+ * piece gets blocks of its own elsewhere; interleaving writes with
+ * another file is not reliable: xfs may give the two files different
+ * parts of the AG). 0 or -1 with errno.
+ */
+int rt_fragment(int fd, size_t len, size_t piece, uint32_t seed);
 long rt_check(const void *buf, size_t len, uint32_t seed);
 
 #endif
