@@ -9,7 +9,7 @@ pkgs="build-essential git ccache flex bison bc cpio kmod libelf-dev libssl-dev
 	cmake ninja-build pkg-config libnl-3-dev libnl-route-3-dev libudev-dev
 	cython3 python3-dev
 	qemu-system-x86 e2fsprogs xfsprogs iproute2 perftest
-	liburing-dev python3-matplotlib ndctl fio erofs-utils"
+	liburing-dev python3-matplotlib ndctl fio erofs-utils dmsetup"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

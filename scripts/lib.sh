@@ -2,7 +2,7 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The bases (Linux 7.3 and rdma-core 65 since issue 24; the last state of
 # the 6.12 series is the git tag series-linux-6.12). The series lives in
-# include/ fs/ mm/ drivers-infiniband/ and *-patches/ at the top.
+# include/ fs/ mm/ drivers-infiniband/ drivers-md/ and *-patches/ at the top.
 BUILD=${BUILD:-$TOP/build}
 # Debian's linux-source-7.3, a binary package of trixie-backports.
 KERNEL_PKG=linux-source-7.3

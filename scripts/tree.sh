@@ -25,7 +25,7 @@ export GIT_COMMITTER_DATE="2026-01-01T00:00:00Z"
 case $which in
 linux)
 	tree=$BUILD/linux base=$BUILD/src/linux
-	dirs="include fs mm drivers-infiniband"
+	dirs="include fs mm drivers-infiniband drivers-md"
 	;;
 rdma-core)
 	tree=$BUILD/rdma-core base=$BUILD/src/rdma-core
@@ -127,6 +127,7 @@ dir_for() {
 	fi
 	case $1 in
 	RDMA/* | IB/*) echo drivers-infiniband ;;
+	dm:* | dm-*) echo drivers-md ;;
 	mm/* | mm:*) echo mm ;;
 	fs/* | ext4:* | xfs:* | fuse:* | dax:* | Documentation/filesystems*) echo fs ;;
 	include/* | uapi:* | trace/*) echo include ;;

@@ -856,6 +856,156 @@ TEST_F_TIMEOUT(lease, released_lease_gets_no_sigbus, TIMEOUT)
 	check_op_done(_metadata, self, RT_TRUNC_DOWN);
 }
 
+/*
+ * The SIGBUS of a timed-out lease is sent on behalf of the user who took
+ * the lease, by the rule of SIGIO: the holder is signalled only if that
+ * user may signal it now. An unprivileged user takes the lease on its own
+ * file, then executes a set-user-ID root program with the file still open
+ * (the lease survives execve()); the program either becomes root (real,
+ * effective and saved IDs 0) or keeps the user's real ID. A truncate then
+ * waits for the break time, and completes either way. The program that
+ * became root must survive, the other gets SIGBUS: the rule, not a blanket
+ * "never after exec".
+ */
+#define SUID_COPY	"/tmp/longterm_lease.suid"
+#define SUID_ROOT_ARG	"--suid-holder-root"
+#define SUID_KEEP_ARG	"--suid-holder-keep"
+#define SUID_STAY_S	(2 * SHORT_BREAK_TIME + 4)	/* s, holder's life */
+
+/*
+ * The set-user-ID program: this binary again, run with one of the two
+ * arguments. Reports on fd 3 that it runs with the IDs asked for, then
+ * stays for SUID_STAY_S seconds.
+ */
+__attribute__((constructor)) static void suid_holder(int argc, char **argv)
+{
+	char ok = 1;
+
+	if (argc != 2 || (strcmp(argv[1], SUID_ROOT_ARG) &&
+			  strcmp(argv[1], SUID_KEEP_ARG)))
+		return;
+	if (geteuid() != 0)
+		_exit(3);
+	if (!strcmp(argv[1], SUID_ROOT_ARG) && setresuid(0, 0, 0))
+		_exit(4);
+	if (!strcmp(argv[1], SUID_KEEP_ARG) && getuid() != 65534)
+		_exit(5);
+	if (write(3, &ok, 1) != 1)
+		_exit(6);
+	sleep(SUID_STAY_S);
+	_exit(0);
+}
+
+/* A root-owned set-user-ID copy of this binary at SUID_COPY. */
+static int make_suid_copy(void)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out, ret = -1;
+
+	unlink(SUID_COPY);
+	in = open("/proc/self/exe", O_RDONLY);
+	if (in < 0)
+		return -1;
+	out = open(SUID_COPY, O_WRONLY | O_CREAT | O_EXCL, 0700);
+	if (out < 0)
+		goto out_in;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			goto out_out;
+	if (n == 0 && fchown(out, 0, 0) == 0 && fchmod(out, 04755) == 0)
+		ret = 0;
+out_out:
+	close(out);
+out_in:
+	close(in);
+	return ret;
+}
+
+static void suid_holder_lease(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(lease) *self, const char *arg,
+			      bool signalled)
+{
+	long long started;
+	struct result r;
+	int p[2], status, fd;
+	pid_t holder;
+	char ok = 0;
+
+	ASSERT_EQ(0, make_suid_copy());
+	ASSERT_EQ(0, chown(self->path, 65534, 65534));
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, SHORT_BREAK_TIME));
+	ASSERT_EQ(0, rt_write_str(TRACE_FILE, ""));
+	ASSERT_EQ(0, rt_write_str(TRACE_EVENT_DIR "/enable", "1"));
+
+	ASSERT_EQ(0, pipe(p));
+	holder = fork();
+	ASSERT_LE(0, holder);
+	if (holder == 0) {
+		child_setup();
+		/* The break's SIGIO is not what this is about. */
+		signal(SIGIO, SIG_IGN);
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(1);
+		fd = open(self->path, O_RDWR);	/* no O_CLOEXEC */
+		if (fd < 0 || fcntl(fd, F_SETOWN, getpid()) ||
+		    fcntl(fd, F_SETLEASE, F_LONGTERM))
+			_exit(2);
+		if (dup2(p[1], 3) != 3)
+			_exit(1);
+		execl(SUID_COPY, "longterm_lease.suid", arg, (char *)NULL);
+		_exit(7);
+	}
+	close(p[1]);
+	EXPECT_EQ(1, readable_within(p[0], DONE_MS));
+	EXPECT_EQ(1, read(p[0], &ok, 1));
+	close(p[0]);
+	if (!ok) {
+		kill(holder, SIGKILL);
+		status = rt_wait_child(holder, DONE_MS);
+		ASSERT_TRUE(ok) TH_LOG("the set-user-ID holder did not start (status %#x)",
+				       status);
+	}
+	ASSERT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
+
+	/* The lease times out: the truncate completes after the break time. */
+	started = now_ns();
+	self->child = start_op(self->path, RT_TRUNC_DOWN, &self->rfd);
+	ASSERT_LT(0, self->child);
+	op_result(_metadata, self, &r);
+	ASSERT_EQ(0, r.err);
+	EXPECT_LE(started + (SHORT_BREAK_TIME - 1) * 1000000000LL, r.done_ns);
+	EXPECT_GE(started + (SHORT_BREAK_TIME + 3) * 1000000000LL, r.done_ns);
+	EXPECT_EQ(0, count_locks(self->path, "LONGTERM", NULL));
+
+	status = rt_wait_child(holder, (SUID_STAY_S + 10) * 1000);
+	rt_write_str(TRACE_EVENT_DIR "/enable", "0");
+	unlink(SUID_COPY);
+	ASSERT_LE(0, status);
+	if (signalled) {
+		EXPECT_TRUE(WIFSIGNALED(status));
+		EXPECT_EQ(SIGBUS, WTERMSIG(status));
+		EXPECT_EQ(1, trace_count("longterm_lease_sigbus"));
+	} else {
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("the holder that became root %s %d",
+			       WIFSIGNALED(status) ? "died of signal" : "exited",
+			       WIFSIGNALED(status) ? WTERMSIG(status) :
+			       WEXITSTATUS(status));
+		EXPECT_EQ(0, trace_count("longterm_lease_sigbus"));
+	}
+}
+
+TEST_F_TIMEOUT(lease, sigbus_spares_a_holder_that_became_root, TIMEOUT)
+{
+	suid_holder_lease(_metadata, self, SUID_ROOT_ARG, false);
+}
+
+TEST_F_TIMEOUT(lease, sigbus_reaches_a_setuid_holder_of_the_same_user, TIMEOUT)
+{
+	suid_holder_lease(_metadata, self, SUID_KEEP_ARG, true);
+}
+
 /* Try F_LONGTERM on @path as uid 65534 without capabilities; errno or 0. */
 static int longterm_unprivileged(const char *path)
 {

@@ -16,7 +16,8 @@
  *   - the MRs not named still work: the peer's RDMA WRITE lands in the
  *     file, and their lease still stands.
  * An operation the file system does not have (reflink on ext4) fails
- * without any event. The ranges are rounded out to 2 MiB (a PMD entry): all
+ * without any event, and so does, at once with ETXTBSY, a reflink out of a
+ * range an MR maps (its blocks would become shared with the other file). The ranges are rounded out to 2 MiB (a PMD entry): all
  * the offsets here are multiples of it. ignored_event_revokes_only_a checks
  * that an ignored event revokes A alone, within lease-break-time, while B
  * keeps working, and later_break_with_shorter_time_is_not_delayed that a
@@ -223,6 +224,7 @@ struct row {
 	int hits;		/* A, B: the MRs the operation revokes */
 	int xfs_hits;		/* if set, those it revokes on xfs */
 	bool xfs_only;		/* ext4 fails it, with no event */
+	int refused;		/* xfs fails it with this errno, no event */
 };
 
 struct change {
@@ -311,11 +313,21 @@ static void check_row(struct __test_metadata *_metadata,
 	off_t moff[2] = { A_OFF, B_OFF };
 	int hits = variant->xfs && r->xfs_hits ? r->xfs_hits : r->hits;
 
-	if (r->xfs_only && !variant->xfs) {
-		ASSERT_EQ(-1, run_row(self->fd, r));
-		EXPECT_TRUE(errno == EOPNOTSUPP || errno == ENOTTY ||
-			    errno == EINVAL || errno == EXDEV) {
-			TH_LOG("errno %d", errno);
+	if ((r->xfs_only && !variant->xfs) || (r->refused && variant->xfs)) {
+		long t0 = rt_now_ms(), ms;
+		int ret = run_row(self->fd, r), err = errno;
+
+		ms = rt_now_ms() - t0;
+		ASSERT_EQ(-1, ret);
+		if (variant->xfs) {
+			/* At once: it breaks nothing and waits for nothing. */
+			EXPECT_EQ(r->refused, err) TH_LOG("errno %d", err);
+			EXPECT_GT(QUIET_MS, ms) TH_LOG("it took %ld ms", ms);
+		} else {
+			EXPECT_TRUE(err == EOPNOTSUPP || err == ENOTTY ||
+				    err == EINVAL || err == EXDEV) {
+				TH_LOG("errno %d", err);
+			}
 		}
 		EXPECT_EQ(0, rt_get_event(self->rt.ctx, &ev, QUIET_MS));
 		EXPECT_EQ(1, rt_longterm_leases(self->fd));
@@ -424,9 +436,9 @@ ROW(insert_right_after_a, .kind = K_FALLOC, .mode = FALLOC_FL_INSERT_RANGE,
     .off = A_OFF + MR_LEN, .len = MB, .hits = B, .xfs_hits = A | B)
 
 /*
- * Sharing (xfs only): the destination range gets other blocks, and the
- * blocks of a source range become shared, which the next write to the
- * source moves.
+ * Sharing (xfs only): the destination range gets other blocks. The blocks
+ * of a source range would become shared: a reflink out of a range an MR
+ * maps (rounded out to 2 MiB) is refused, one out of the gap shares it.
  */
 ROW(unshare_under_b, .kind = K_FALLOC, .mode = FALLOC_FL_UNSHARE_RANGE,
     .off = B_OFF + SUB, .len = SUB, .hits = B, .xfs_only = true)
@@ -434,8 +446,10 @@ ROW(reflink_into_b, .kind = K_CLONE_INTO, .off = B_OFF + SUB, .hits = B,
     .xfs_only = true)
 ROW(reflink_into_gap, .kind = K_CLONE_INTO, .off = A_OFF + MR_LEN, .hits = 0,
     .xfs_only = true)
-ROW(reflink_out_of_a, .kind = K_CLONE_FROM, .off = A_OFF + SUB, .hits = A,
-    .xfs_only = true)
+ROW(reflink_out_of_a_refused, .kind = K_CLONE_FROM, .off = A_OFF + SUB,
+    .xfs_only = true, .refused = ETXTBSY)
+ROW(reflink_out_of_gap, .kind = K_CLONE_FROM, .off = A_OFF + MR_LEN,
+    .hits = 0, .xfs_only = true)
 ROW(dedupe_into_b, .kind = K_DEDUPE, .off = B_OFF + SUB, .hits = B,
     .xfs_only = true)
 ROW(exchange_range_under_a, .kind = K_EXCHANGE, .off = A_OFF + SUB,

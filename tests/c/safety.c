@@ -14,8 +14,9 @@
  *       - no shared (reflinked) block: a read-only mapping of reflinked
  *         blocks is refused with EFAULT, in bounded time; a writable one is
  *         unshared by the registration, so the MR sees the file's writes and
- *         not the other file's; reflinking *from* a leased file breaks the
- *         lease (reflink).
+ *         not the other file's; reflinking *from* a leased range is refused
+ *         with ETXTBSY, at once and without reaching the MR, and succeeds
+ *         once the MR is gone (reflink).
  *  I10  erofs -o dax=always never promised to break FL_LONGTERM leases:
  *       MRs over it fail with EOPNOTSUPP, F_SETLEASE F_LONGTERM with EINVAL
  *       (unpromised).
@@ -32,7 +33,10 @@
  *       the peer's writes do not reach the file (private_map).
  *  I12  A pmem device going away while an MR pins its pages revokes the MR
  *       (event, then revoke after lease-break-time) before the pages go,
- *       and the removal completes (unbind).
+ *       and the removal completes (unbind); from its start, new F_LONGTERM
+ *       leases on the file system fail with EIO, so that holders that never
+ *       answer and a process that keeps taking new leases cannot make it
+ *       wait more than lease-break-time once (unbind, pmem2 bound again).
  *  I2   lease-break-time bounds: 0 still gives an ignoring application (or
  *       user lease holder) about a second, and 2147483647 waits for the
  *       dereg instead of overflowing into an immediate revoke (break_time).
@@ -47,6 +51,7 @@
  * -o dax=always on pmem2 (/mnt/erofs), rxe0, debugfs, xfs_fsr.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -63,6 +68,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -773,9 +779,10 @@ static bool probe_reg(struct __test_metadata *_metadata, struct ctx *c,
 
 /*
  * Fork a process that takes an F_LONGTERM lease on @path itself, ignores
- * SIGIO and never releases the lease. Its pid once it holds it, or -1.
+ * SIGIO (and SIGBUS if @deaf) and never releases the lease. Its pid once
+ * it holds it, or -1.
  */
-static pid_t start_holder(struct ctx *c, const char *path)
+static pid_t start_holder_sigs(struct ctx *c, const char *path, bool deaf)
 {
 	int p[2], fd;
 	char ok = 0;
@@ -788,6 +795,8 @@ static pid_t start_holder(struct ctx *c, const char *path)
 		close(p[0]);
 		alarm(CHILD_LIMIT);
 		signal(SIGIO, SIG_IGN);
+		if (deaf)
+			signal(SIGBUS, SIG_IGN);
 		fd = open(path, O_RDWR);
 		if (fd < 0 || fcntl(fd, F_SETOWN, getpid()) ||
 		    fcntl(fd, F_SETLEASE, F_LONGTERM))
@@ -809,6 +818,11 @@ static pid_t start_holder(struct ctx *c, const char *path)
 	}
 	close(p[0]);
 	return pid;
+}
+
+static pid_t start_holder(struct ctx *c, const char *path)
+{
+	return start_holder_sigs(c, path, false);
 }
 
 /* One fixture per hole, all with a struct ctx, so they run in this order. */
@@ -1091,7 +1105,8 @@ TEST_F_TIMEOUT(hole, written_read_only_mapping_works, TIMEOUT)
  * blocks (CoW) and the MR would show stale data, or write into the other
  * file's. A read-only mapping cannot be unshared, so it is refused; a
  * writable one is unshared at registration. A reflink out of a leased file
- * makes its blocks shared: a layout change.
+ * would make its pinned blocks shared: it is refused with ETXTBSY (it needs
+ * no more than read access, and must not revoke the owner's MRs).
  */
 SAFETY_FIXTURE(reflink)
 FIXTURE_VARIANT_ADD(reflink, xfs) { .dir = RT_XFS };
@@ -1223,10 +1238,17 @@ TEST_F_TIMEOUT(reflink, reflinked_prefaulted_mapping_unshares, TIMEOUT)
 	writable_mapping_unshares(_metadata, &self->c, true);
 }
 
-TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
+/*
+ * FICLONERANGE out of a file an MR maps fails with ETXTBSY at once: no
+ * event, the MR keeps working, nothing is shared. Once the MR is
+ * deregistered, the same clone succeeds and shares the blocks. (Before,
+ * the clone broke the lease: the MR got IBV_EVENT_MR_REVOKED and the clone
+ * completed after the dereg.)
+ */
+TEST_F_TIMEOUT(reflink, reflink_from_leased_file_refused, TIMEOUT)
 {
 	struct ctx *c = &self->c;
-	enum ibv_event_type type;
+	enum ibv_event_type type = 0;
 	struct ibv_mr *mr, *emr;
 	int a, cf, got, shared, n;
 	const char *path;
@@ -1244,22 +1266,33 @@ TEST_F_TIMEOUT(reflink, reflink_from_leased_file_breaks, TIMEOUT)
 	EXPECT_EQ(1, rt_longterm_leases(a));
 
 	ASSERT_EQ(0, job_start(c, JOB_CLONE, cf, a, SMALL));
-	got = get_event(c, EVENT_MS, &type, &emr);
-	EXPECT_EQ(1, got)
-		TH_LOG("no IBV_EVENT_MR_REVOKED within %d ms: the reflink out of the file did not break its lease",
-		       EVENT_MS);
-	if (got) {
-		EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
-		EXPECT_EQ(mr, emr);
-	}
+	ASSERT_TRUE(job_wait(c, MARGIN_MS))
+		TH_LOG("FICLONERANGE out of the leased file waits");
+	EXPECT_EQ(-1, c->job.ret);
+	EXPECT_EQ(ETXTBSY, c->job.err)
+		TH_LOG("FICLONERANGE: %s", strerror(c->job.err));
+	EXPECT_GT(1000, elapsed_ms(c->job.start_ns, c->job.done_ns));
+	got = get_event(c, 1000, &type, &emr);
+	EXPECT_EQ(0, got)
+		TH_LOG("the reflink out of the file reached its MR (event %d)",
+		       type);
+	EXPECT_EQ(1, rt_longterm_leases(a));
+	shared = shared_extents(a, 0, SMALL, &n);
+	EXPECT_EQ(0, shared) TH_LOG("a: %d of %d extent(s) shared", shared, n);
+	/* The MR still works: the peer reads a's data through it. */
+	ASSERT_EQ(IBV_WC_SUCCESS, peer_read(c, mr, map, SMALL));
+	EXPECT_EQ(-1, rt_check(c->local, SMALL, SEED_A));
+
+	/* Without the MR, the clone is made. */
 	ASSERT_EQ(0, dereg(c, mr));
+	EXPECT_EQ(0, rt_longterm_leases(a));
+	ASSERT_EQ(0, job_start(c, JOB_CLONE, cf, a, SMALL));
 	ASSERT_TRUE(job_wait(c, DONE_MS))
-		TH_LOG("FICLONERANGE not done %d ms after the dereg", DONE_MS);
+		TH_LOG("FICLONERANGE not done within %d ms", DONE_MS);
 	EXPECT_EQ(0, c->job.ret) TH_LOG("FICLONERANGE: %s", strerror(c->job.err));
 	EXPECT_EQ(-1, check_file(cf, 0, SMALL, SEED_A));
 	shared = shared_extents(a, 0, SMALL, &n);
 	EXPECT_LT(0, shared) TH_LOG("a: %d of %d extent(s) shared", shared, n);
-	EXPECT_EQ(0, rt_longterm_leases(a));
 	EXPECT_EQ(c->pin0, rt_vm_pin_kb());
 }
 
@@ -2140,7 +2173,8 @@ TEST_F_TIMEOUT(ro_open, read_only_open_file_next_to_leased_one, TIMEOUT)
  * (once, not once per file) as nobody deregisters them, and only then
  * does the removal go on; the pages never go while pinned, and the
  * removal never waits for ever. Runs on pmem2, with ext4 -o dax on it
- * for the test, as the last test of the suite that uses pmem2.
+ * for the test, as the last tests of the suite that use pmem2: the last
+ * one binds pmem2 again after the one before has unbound it.
  */
 SAFETY_FIXTURE(unbind)
 FIXTURE_VARIANT_ADD(unbind, ext4) { .dir = RT_SCRATCH };
@@ -2341,8 +2375,333 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	 * The dead file system stays mounted until the guest ends: stock
 	 * 6.12 oopses in dax_disassociate_entry() when an ext4 whose pmem
 	 * is gone evicts inodes that still have DAX entries (at umount),
-	 * with or without this series. Nothing after this test uses pmem2.
+	 * with or without this series. Only the next test uses pmem2 again,
+	 * bound anew.
 	 */
+}
+
+/*
+ * Bind pmem2's fsdax namespace (its pfn device) to nd_pmem again if an
+ * earlier test unbound it: 1 if it was bound again, 0 if pmem2 was there,
+ * -1 on error. The new /dev/pmem2 is a new block device; the dead file
+ * system of the old one stays mounted under its old name.
+ */
+static int pmem2_bind_again(struct __test_metadata *_metadata)
+{
+	char name[256] = "", p[320], v[64];
+	struct dirent *d;
+	DIR *dir;
+	int i;
+
+	if (!access("/sys/block/pmem2", F_OK))
+		return 0;
+	dir = opendir("/sys/bus/nd/devices");
+	if (!dir)
+		return -1;
+	/* pmemN is on region N; a pfn seed has no namespace. */
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "pfn2.", 5))
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/nd/devices/%s/namespace",
+			 d->d_name);
+		if (read_str(p, v, sizeof(v)) || !v[0])
+			continue;
+		snprintf(p, sizeof(p), "/sys/bus/nd/devices/%s/driver",
+			 d->d_name);
+		if (!access(p, F_OK))
+			continue;
+		snprintf(name, sizeof(name), "%s", d->d_name);
+		break;
+	}
+	closedir(dir);
+	if (!name[0]) {
+		TH_LOG("no pmem2 and no unbound pfn2.* device to bind");
+		return -1;
+	}
+	if (rt_write_str(ND_PMEM "bind", name)) {
+		TH_LOG("binding %s: %s", name, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < 1000; i++) {
+		if (!access("/sys/block/pmem2", F_OK) &&
+		    !access("/dev/pmem2", F_OK))
+			return 1;
+		usleep(10000);
+	}
+	TH_LOG("%s bound, but no /dev/pmem2 after 10 s", name);
+	return -1;
+}
+
+/*
+ * device_removal_refuses_new_leases: three processes each hold an
+ * F_LONGTERM lease on a file of the file system and ignore SIGIO and
+ * SIGBUS; a fourth holds one on each of four files of its own and,
+ * whenever one of them has been broken, takes a new one on that file
+ * through another descriptor (it never releases a lease either). The
+ * device goes away with fs.lease-break-time = 2.
+ *
+ * From the start of the removal the file system refuses new long-term
+ * leases with EIO: the removal waits only for the breaks of its first
+ * pass, which count down together, lease-break-time once however many
+ * files have leases, and no lease is left. On a kernel that admits new
+ * leases meanwhile, the fourth process gets them; the removal's second
+ * pass breaks each one it finds in turn and waits lease-break-time for
+ * it (about 2 + 4 * 2 s with the files walked newest first, the holders'
+ * first), and the leases taken on files it has passed stay held.
+ */
+#define RT_SCRATCH2	"/mnt/pmem2b"	/* pmem2 bound again */
+#define STORM_HOLDERS	3
+#define STORM_FILES	4	/* of the looping process */
+#define STORM_POOL	32	/* its descriptors per file */
+#define STORM_BREAK_S	2
+#define STORM_TICK_US	20000
+
+/* What the looping process saw, in memory shared with the test. */
+struct storm {
+	long t0_ms;		/* the removal started (by the test) */
+	long done_ms;		/* it ended (by the test; 0: not known yet) */
+	int stop;
+	int ready;		/* 1: holds its first leases; -errno: failed */
+	long before, during, during_ok, during_eio;
+	long after, after_ok, after_eio;
+	long other;		/* errors other than EIO */
+	int other_err;
+	long pool_out;		/* a file had no free descriptor left */
+};
+
+/* The looping process: never returns. */
+static void storm_loop(struct storm *s, char (*path)[96])
+{
+	int fd[STORM_FILES][STORM_POOL], held[STORM_FILES], next[STORM_FILES];
+	long t, t0, done;
+	int i, j, r, err;
+
+	alarm(CHILD_LIMIT);
+	signal(SIGIO, SIG_IGN);
+	signal(SIGBUS, SIG_IGN);
+	for (i = 0; i < STORM_FILES; i++) {
+		for (j = 0; j < STORM_POOL; j++) {
+			fd[i][j] = open(path[i], O_RDONLY);
+			if (fd[i][j] < 0)
+				goto fail;
+		}
+		if (fcntl(fd[i][0], F_SETLEASE, F_LONGTERM))
+			goto fail;
+		held[i] = 0;
+		next[i] = 1;
+	}
+	__atomic_store_n(&s->ready, 1, __ATOMIC_SEQ_CST);
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_SEQ_CST)) {
+		for (i = 0; i < STORM_FILES; i++) {
+			/* Held and not broken: F_UNLCK once it is broken. */
+			if (fcntl(fd[i][held[i]], F_GETLEASE) == F_LONGTERM)
+				continue;
+			if (next[i] == STORM_POOL) {
+				s->pool_out++;
+				continue;
+			}
+			t = rt_now_ms();
+			r = fcntl(fd[i][next[i]], F_SETLEASE, F_LONGTERM);
+			err = errno;
+			t0 = __atomic_load_n(&s->t0_ms, __ATOMIC_SEQ_CST);
+			done = __atomic_load_n(&s->done_ms, __ATOMIC_SEQ_CST);
+			if (!t0 || t < t0) {
+				s->before++;
+			} else if (!done || t < done) {
+				s->during++;
+				s->during_ok += !r;
+				s->during_eio += r && err == EIO;
+			} else {
+				s->after++;
+				s->after_ok += !r;
+				s->after_eio += r && err == EIO;
+			}
+			if (!r)
+				held[i] = next[i]++;	/* kept, never released */
+			else if (err != EIO) {
+				s->other++;
+				s->other_err = err;
+			}
+		}
+		usleep(STORM_TICK_US);
+	}
+	_exit(0);
+fail:
+	__atomic_store_n(&s->ready, -errno, __ATOMIC_SEQ_CST);
+	_exit(1);
+}
+
+/* The long-term leases in /proc/locks on inodes @ino[0..@n) of @dev. */
+static int storm_leases(dev_t dev, const ino_t *ino, int n)
+{
+	char line[256], id[64];
+	int i, count = 0;
+	FILE *f;
+
+	f = fopen("/proc/locks", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "LONGTERM") || strstr(line, "->"))
+			continue;
+		for (i = 0; i < n; i++) {
+			snprintf(id, sizeof(id), " %02x:%02x:%llu ",
+				 major(dev), minor(dev),
+				 (unsigned long long)ino[i]);
+			if (strstr(line, id)) {
+				count++;
+				break;
+			}
+		}
+	}
+	fclose(f);
+	return count;
+}
+
+TEST_F_TIMEOUT(unbind, device_removal_refuses_new_leases, TIMEOUT)
+{
+	struct ctx *c = &self->c;
+	struct unbinder u = { 0 };
+	char link[256], lpath[STORM_FILES][96], name[32];
+	ino_t ino[STORM_HOLDERS + STORM_FILES];
+	pid_t holder[STORM_HOLDERS], looper;
+	bool looper_reaped = false;
+	const char *path, *p;
+	struct timespec ts;
+	struct storm *s;
+	struct stat st;
+	int i, fd, rebound, left, status;
+	long t0, ms;
+	ssize_t n;
+
+	rebound = pmem2_bind_again(_metadata);
+	ASSERT_LE(0, rebound);
+	/*
+	 * Bound again, the new pmem2 has nothing mounted, but mkfs sees the
+	 * dead file system mounted under the same name: -F twice.
+	 */
+	if (rebound) {
+		ASSERT_EQ(0, sh("mkfs.ext4 -q -F -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
+	} else {
+		ASSERT_EQ(0, sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
+	}
+	ASSERT_EQ(0, sh("mkdir -p " RT_SCRATCH2 " && mount -o dax /dev/pmem2 " RT_SCRATCH2));
+	n = readlink("/sys/block/pmem2/device", link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	p = strrchr(link, '/');
+	snprintf(u.ns, sizeof(u.ns), "%s", p ? p + 1 : link);
+	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, STORM_BREAK_S));
+	c->dir = RT_SCRATCH2;
+
+	/* The looping process's files first: the removal walks newest first. */
+	for (i = 0; i < STORM_FILES; i++) {
+		snprintf(name, sizeof(name), "storm-loop%d", i);
+		fd = mkfile(c, name, CHUNK, F_DATA, SEED_A, &path);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(1, rt_is_dax(path));
+		ASSERT_EQ(0, fstat(fd, &st));
+		ino[STORM_HOLDERS + i] = st.st_ino;
+		snprintf(lpath[i], sizeof(lpath[i]), "%s", path);
+	}
+	for (i = 0; i < STORM_HOLDERS; i++) {
+		snprintf(name, sizeof(name), "storm-hold%d", i);
+		fd = mkfile(c, name, CHUNK, F_DATA, SEED_B, &path);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(1, rt_is_dax(path));
+		ASSERT_EQ(0, fstat(fd, &st));
+		ino[i] = st.st_ino;
+		holder[i] = start_holder_sigs(c, path, true);
+		ASSERT_LT(0, holder[i]) TH_LOG("F_SETLEASE F_LONGTERM on %s",
+					      path);
+	}
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, s);
+	looper = fork();
+	ASSERT_LE(0, looper);
+	if (looper == 0)
+		storm_loop(s, lpath);
+	add_kid(c, looper);
+	for (i = 0; i < 1000 && !__atomic_load_n(&s->ready, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10000);
+	ASSERT_EQ(1, s->ready)
+		TH_LOG("the looping process: %s", s->ready < 0 ?
+		       strerror(-s->ready) : "not ready after 10 s");
+	EXPECT_EQ(STORM_HOLDERS + STORM_FILES,
+		  storm_leases(st.st_dev, ino, STORM_HOLDERS + STORM_FILES));
+
+	t0 = rt_now_ms();
+	__atomic_store_n(&s->t0_ms, t0, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, pthread_create(&u.thread, NULL, unbind_thread, &u));
+	/*
+	 * About 2 s here, about 10 s on a kernel that admits new leases
+	 * meanwhile. After 20 s, the holders go, which ends any wait.
+	 */
+	for (i = 0; i < 2000 && !__atomic_load_n(&u.done_ms, __ATOMIC_SEQ_CST);
+	     i++)
+		usleep(10000);
+	ms = __atomic_load_n(&u.done_ms, __ATOMIC_SEQ_CST);
+	if (!ms) {
+		TH_LOG("the removal is not done after 20 s; killing the holders");
+		kill_reap(c, looper);
+		looper_reaped = true;
+		for (i = 0; i < STORM_HOLDERS; i++) {
+			kill_reap(c, holder[i]);
+			holder[i] = 0;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 20;
+	ASSERT_EQ(0, pthread_timedjoin_np(u.thread, NULL, &ts))
+		TH_LOG("the removal is stuck even without the holders");
+	ASSERT_NE(0, ms);
+	__atomic_store_n(&s->done_ms, ms, __ATOMIC_SEQ_CST);
+	ms -= t0;
+	TH_LOG("the removal took %ld ms", ms);
+	EXPECT_EQ(0, u.ret);
+	/* It waited for the holders, once: not for new leases in turn. */
+	EXPECT_LE(STORM_BREAK_S * 1000 - 200, ms);
+	EXPECT_GT(STORM_BREAK_S * 2000 + 3000, ms);
+
+	/* Some attempts after the removal too; then no lease is left. */
+	usleep(300000);
+	left = storm_leases(st.st_dev, ino, STORM_HOLDERS + STORM_FILES);
+	EXPECT_EQ(0, left)
+		TH_LOG("%d long-term leases left on the removed file system",
+		       left);
+	__atomic_store_n(&s->stop, 1, __ATOMIC_SEQ_CST);
+	if (!looper_reaped) {
+		status = reap_within(looper, 5000);
+		if (status < 0)
+			kill_reap(c, looper);
+		else
+			forget_kid(c, looper);
+		EXPECT_TRUE(status >= 0 && WIFEXITED(status) &&
+			    !WEXITSTATUS(status))
+			TH_LOG("the looping process: wait status %#x", status);
+	}
+	TH_LOG("new leases during the removal: %ld asked, %ld granted, %ld EIO; after it: %ld asked, %ld granted, %ld EIO; before: %ld",
+	       s->during, s->during_ok, s->during_eio, s->after, s->after_ok,
+	       s->after_eio, s->before);
+	if (s->other)
+		TH_LOG("%ld other errors, the last %s", s->other,
+		       strerror(s->other_err));
+	/* Its leases were broken at the start: it asked for new ones. */
+	EXPECT_LE(STORM_FILES, s->during);
+	EXPECT_EQ(0, s->during_ok);
+	EXPECT_EQ(s->during, s->during_eio);
+	EXPECT_LE(1, s->after);
+	EXPECT_EQ(0, s->after_ok);
+	EXPECT_EQ(0, s->other);
+	EXPECT_EQ(0, s->pool_out);
+	for (i = 0; i < STORM_HOLDERS; i++)
+		if (holder[i] > 0)
+			kill_reap(c, holder[i]);
+	munmap(s, sizeof(*s));
+	/* Nothing was mapped: no DAX entries; the dead ext4 stays mounted. */
 }
 
 TEST_HARNESS_MAIN
