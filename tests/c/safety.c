@@ -2578,10 +2578,13 @@ TEST_F_TIMEOUT(unbind, device_removal_refuses_new_leases, TIMEOUT)
 	rebound = pmem2_bind_again(_metadata);
 	ASSERT_LE(0, rebound);
 	/*
-	 * Bound again, the new pmem2 has nothing mounted, but mkfs sees the
-	 * dead file system mounted under the same name: -F twice.
+	 * Bound again, the new pmem2 has nothing mounted, but the dead file
+	 * system of the test before is mounted under the same name: unmount
+	 * it, or ext4 cannot register the new one's /proc/fs/ext4/pmem2 (and
+	 * warns), and mkfs wants -F twice.
 	 */
 	if (rebound) {
+		sh("umount " RT_SCRATCH " >/dev/null 2>&1");
 		ASSERT_EQ(0, sh("mkfs.ext4 -q -F -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
 	} else {
 		ASSERT_EQ(0, sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
