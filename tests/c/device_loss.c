@@ -94,30 +94,6 @@
 #define TIMEOUT		180		/* s, per test */
 #define BREAK_TIME_SYSCTL "/proc/sys/fs/lease-break-time"
 
-static int sh(const char *cmd)
-{
-	int st = system(cmd);
-
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The first line of @path, without its newline. */
-static int read_str(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 /* The nd device pmem2 hangs off (pfnN.M for an fsdax namespace). */
 static int pmem2_ns(char *ns, size_t size)
 {
@@ -150,7 +126,7 @@ static int appears_within(const char *path, int ms)
 /* Unmount whatever pmem2 carries (the guest's erofs, at first). */
 static int pmem2_take(void)
 {
-	return sh("while grep -q '^" PMEM2 " ' /proc/mounts; do umount " PMEM2
+	return rt_sh("while grep -q '^" PMEM2 " ' /proc/mounts; do umount " PMEM2
 		  " || exit 1; done");
 }
 
@@ -179,40 +155,11 @@ static int pmem2_restore(struct __test_metadata *_metadata, const char *ns,
 	}
 	if (access(EROFS_EXPECT, F_OK))
 		return 0;	/* not the guest of tests/vm: no erofs to redo */
-	if (sh("d=$(mktemp -d) && cp " EROFS_EXPECT " $d/data && chmod 666 $d/data && mkfs.erofs -Enoinline_data --quiet " PMEM2 " $d >/dev/null 2>&1; r=$?; rm -rf $d; [ $r = 0 ] && mkdir -p " EROFS_MNT " && mount -t erofs -o dax=always " PMEM2 " " EROFS_MNT)) {
+	if (rt_sh("d=$(mktemp -d) && cp " EROFS_EXPECT " $d/data && chmod 666 $d/data && mkfs.erofs -Enoinline_data --quiet " PMEM2 " $d >/dev/null 2>&1; r=$?; rm -rf $d; [ $r = 0 ] && mkdir -p " EROFS_MNT " && mount -t erofs -o dax=always " PMEM2 " " EROFS_MNT)) {
 		TH_LOG("erofs on " PMEM2 " not remade");
 		return -1;
 	}
 	return 0;
-}
-
-/* Read one async event within @ms and ack it: 1 if there was one. */
-static int get_event(struct rt *rt, int ms, enum ibv_event_type *type,
-		     struct ibv_mr **mr)
-{
-	struct ibv_async_event ev;
-
-	if (!rt_get_event(rt->ctx, &ev, ms))
-		return 0;
-	*type = ev.event_type;
-	*mr = ev.element.mr;
-	ibv_ack_async_event(&ev);
-	return 1;
-}
-
-/* SIGIO if it arrives within @ms (it is blocked), -1 otherwise. */
-static int wait_sigio(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGIO);
-	do {
-		sig = sigtimedwait(&set, NULL, &ts);
-	} while (sig < 0 && errno == EINTR);
-	return sig;
 }
 
 /* FL_LONGTERM leases in /proc/locks, of any file, or -1. */
@@ -351,7 +298,7 @@ FIXTURE_SETUP(hwpoison)
 	self->c.pmem2_taken = true;
 	snprintf(cmd, sizeof(cmd), "%s >/dev/null 2>&1 && mkdir -p " SCRATCH
 		 " && mount -o dax " PMEM2 " " SCRATCH, variant->mkfs);
-	ASSERT_EQ(0, sh(cmd)) TH_LOG("%s", cmd);
+	ASSERT_EQ(0, rt_sh(cmd)) TH_LOG("%s", cmd);
 	self->c.scratch = true;
 }
 
@@ -364,7 +311,7 @@ FIXTURE_TEARDOWN(hwpoison)
 		unlink(c->path);
 	if (c->pmem2_taken) {
 		/* The poisoned struct page goes with the rebind. */
-		if (c->scratch && sh("umount " SCRATCH))
+		if (c->scratch && rt_sh("umount " SCRATCH))
 			TH_LOG("umount " SCRATCH " failed: pmem2 left as is");
 		else
 			EXPECT_EQ(0, pmem2_restore(_metadata, c->ns, true));
@@ -454,15 +401,15 @@ TEST_F_TIMEOUT(hwpoison, failed_page_revokes_its_mr, TIMEOUT)
 	       "got SIGBUS" : "got no signal");
 
 	/* The MR over the failed page is told at once, not the other. */
-	ASSERT_EQ(1, get_event(&c->rt, EVENT_MS, &type, &emr))
+	ASSERT_EQ(1, rt_next_event(c->rt.ctx, EVENT_MS, &type, &emr))
 		TH_LOG("no event: memory failure did not break the lease");
 	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
 	EXPECT_EQ(mrb, emr) TH_LOG("the event is for %s",
 				   emr == mra ? "the other MR" : "no MR of ours");
-	EXPECT_EQ(0, get_event(&c->rt, QUIET_MS, &type, &emr))
+	EXPECT_EQ(0, rt_next_event(c->rt.ctx, QUIET_MS, &type, &emr))
 		TH_LOG("a second event (%d), for %s", type,
 		       emr == mra ? "the MR over other pages" : "an MR");
-	EXPECT_EQ(SIGIO, wait_sigio(EVENT_MS))
+	EXPECT_EQ(SIGIO, rt_wait_sigio(EVENT_MS, NULL))
 		TH_LOG("the holder of F_LONGTERM got no SIGIO");
 	EXPECT_EQ(0, fcntl(c->fd2, F_SETLEASE, F_UNLCK));
 
@@ -517,11 +464,11 @@ FIXTURE_SETUP(dm)
 	snprintf(self->mnt, sizeof(self->mnt), DM_MNT, getpid());
 	ASSERT_EQ(0, pmem2_take());
 	self->c.pmem2_taken = true;
-	ASSERT_EQ(0, read_str("/sys/block/pmem2/size", size, sizeof(size)));
+	ASSERT_EQ(0, rt_read_str("/sys/block/pmem2/size", size, sizeof(size)));
 	snprintf(cmd, sizeof(cmd),
 		 "DM_DISABLE_UDEV=1 dmsetup create %s --table '0 %s linear "
 		 PMEM2 " 0' >/dev/null", self->name, size);
-	ASSERT_EQ(0, sh(cmd)) TH_LOG("%s", cmd);
+	ASSERT_EQ(0, rt_sh(cmd)) TH_LOG("%s", cmd);
 	self->created = true;
 	snprintf(cmd, sizeof(cmd),
 		 "dmsetup info -c --noheadings -o blkdevname %s", self->name);
@@ -535,12 +482,12 @@ FIXTURE_SETUP(dm)
 	snprintf(self->dev, sizeof(self->dev), "/dev/%s", name);
 	ASSERT_EQ(0, appears_within(self->dev, 5000));
 	snprintf(cmd, sizeof(cmd), "/sys/block/%s/queue/dax", name);
-	ASSERT_EQ(0, read_str(cmd, size, sizeof(size)));
+	ASSERT_EQ(0, rt_read_str(cmd, size, sizeof(size)));
 	ASSERT_EQ(0, strcmp(size, "1")) TH_LOG("%s is not a DAX device", name);
 	snprintf(cmd, sizeof(cmd),
 		 "mkfs.ext4 -q -F -b 4096 %s >/dev/null 2>&1 && mkdir -p %s && mount -o dax %s %s",
 		 self->dev, self->mnt, self->dev, self->mnt);
-	ASSERT_EQ(0, sh(cmd)) TH_LOG("%s", cmd);
+	ASSERT_EQ(0, rt_sh(cmd)) TH_LOG("%s", cmd);
 	self->mounted = true;
 }
 
@@ -557,13 +504,13 @@ FIXTURE_TEARDOWN(dm)
 		if (c->path[0])
 			unlink(c->path);
 		snprintf(cmd, sizeof(cmd), "umount %s", self->mnt);
-		if (self->mounted && sh(cmd)) {
+		if (self->mounted && rt_sh(cmd)) {
 			TH_LOG("%s failed", cmd);
 			goto out;
 		}
 		snprintf(cmd, sizeof(cmd),
 			 "DM_DISABLE_UDEV=1 dmsetup remove %s", self->name);
-		if (self->created && sh(cmd))
+		if (self->created && rt_sh(cmd))
 			TH_LOG("%s failed", cmd);
 		else
 			EXPECT_EQ(0, pmem2_restore(_metadata, c->ns, false));
@@ -633,7 +580,7 @@ TEST_F_TIMEOUT(dm, unbind_under_dm_revokes, TIMEOUT)
 	t0 = rt_now_ms();
 	ASSERT_EQ(0, pthread_create(&u.thread, NULL, unbind_thread, &u));
 	self->unbound = true;
-	event = get_event(&c->rt, EVENT_MS, &type, &emr);
+	event = rt_next_event(c->rt.ctx, EVENT_MS, &type, &emr);
 	EXPECT_TRUE(event)
 		TH_LOG("no event: the removal did not reach the file system");
 	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);

@@ -181,21 +181,6 @@ static void drain_sigio(void)
 		;
 }
 
-/* SIGIO if it arrives within @ms (it is blocked), -1 otherwise. */
-static int wait_sigio(int ms, siginfo_t *si)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGIO);
-	do {
-		sig = sigtimedwait(&set, si, &ts);
-	} while (sig < 0 && errno == EINTR);
-	return sig;
-}
-
 /* 1 if @fd becomes readable within @ms, 0 if not, -1 on error. */
 static int readable_within(int fd, int ms)
 {
@@ -358,7 +343,7 @@ static void break_with(struct __test_metadata *_metadata,
 	self->child = start_op(self->path, op, &self->rfd);
 	ASSERT_LT(0, self->child);
 
-	ASSERT_EQ(SIGIO, wait_sigio(SIG_MS, si));
+	ASSERT_EQ(SIGIO, rt_wait_sigio(SIG_MS, si));
 	/* A lease being broken reads as F_UNLCK, and shows as breaking. */
 	EXPECT_EQ(F_UNLCK, fcntl(self->fd, F_GETLEASE));
 	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "BREAKING"));
@@ -558,7 +543,7 @@ TEST_F_TIMEOUT(lease, open_does_not_break, TIMEOUT)
 
 	ASSERT_EQ(0, in_child(self->path, open_for_write));
 	/* No SIGIO, and the lease is still there and not breaking. */
-	EXPECT_EQ(-1, wait_sigio(500, &si));
+	EXPECT_EQ(-1, rt_wait_sigio(500, &si));
 	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
 	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
 
@@ -586,7 +571,7 @@ TEST_F_TIMEOUT(lease, truncate_up_does_not_break, TIMEOUT)
 	ASSERT_LT(0, self->child);
 	op_result(_metadata, self, &r);
 	ASSERT_EQ(0, r.err);
-	EXPECT_EQ(-1, wait_sigio(500, &si));
+	EXPECT_EQ(-1, rt_wait_sigio(500, &si));
 	EXPECT_EQ(F_LONGTERM, fcntl(self->fd, F_GETLEASE));
 	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
 	check_op_done(_metadata, self, RT_TRUNC_UP);
@@ -1134,7 +1119,7 @@ TEST_F_TIMEOUT(lease, coexists_with_read_lease, TIMEOUT)
 	drain_sigio();
 	EXPECT_EQ(EWOULDBLOCK,
 		  in_child(self->path, open_for_write_nonblock));
-	ASSERT_EQ(SIGIO, wait_sigio(SIG_MS, &si));
+	ASSERT_EQ(SIGIO, rt_wait_sigio(SIG_MS, &si));
 	EXPECT_EQ(fd, si.si_fd);
 	EXPECT_EQ(F_UNLCK, fcntl(fd, F_GETLEASE));
 	EXPECT_EQ(1, count_locks(self->path, "LEASE", "BREAKING"));
@@ -1146,7 +1131,7 @@ TEST_F_TIMEOUT(lease, coexists_with_read_lease, TIMEOUT)
 	EXPECT_EQ(0, count_locks(self->path, "LEASE", NULL));
 	EXPECT_EQ(F_LONGTERM, fcntl(self->fd2, F_GETLEASE));
 	EXPECT_EQ(1, count_locks(self->path, "LONGTERM", "ACTIVE"));
-	EXPECT_EQ(-1, wait_sigio(300, &si));
+	EXPECT_EQ(-1, rt_wait_sigio(300, &si));
 
 	/* Nothing breaks it but a layout change. */
 	self->fd = self->fd2;

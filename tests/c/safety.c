@@ -108,23 +108,6 @@
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
 #define XFS_FSR		"/usr/sbin/xfs_fsr"
 
-/* The first line of @path, without its newline. */
-static int read_str(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 static long long elapsed_ms(long long start_ns, long long done_ns)
 {
 	return (done_ns - start_ns) / 1000000;
@@ -308,7 +291,7 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c,
 			char p[128];
 
 			snprintf(p, sizeof(p), FAILSLAB "%s", failslab_knobs[i]);
-			ASSERT_EQ(0, read_str(p, c->knob[i], sizeof(c->knob[i])))
+			ASSERT_EQ(0, rt_read_str(p, c->knob[i], sizeof(c->knob[i])))
 				TH_LOG("%s: %s", p, strerror(errno));
 		}
 		c->knobs_saved = true;
@@ -548,23 +531,6 @@ static int dereg(struct ctx *c, struct ibv_mr *mr)
 		if (c->mr[i] == mr)
 			c->mr[i] = NULL;
 	return ibv_dereg_mr(mr);
-}
-
-/*
- * Read one async event within @ms and ack it at once (a read, unacked
- * event would make ibv_dereg_mr() of its MR wait): 1 if there was one.
- */
-static int get_event(struct ctx *c, int ms, enum ibv_event_type *type,
-		     struct ibv_mr **mr)
-{
-	struct ibv_async_event ev;
-
-	if (!rt_get_event(c->rt.ctx, &ev, ms))
-		return 0;
-	*type = ev.event_type;
-	*mr = ev.element.mr;
-	ibv_ack_async_event(&ev);
-	return 1;
 }
 
 static void add_kid(struct ctx *c, pid_t pid)
@@ -909,7 +875,7 @@ TEST_F_TIMEOUT(swapext, swapext_breaks_the_lease, TIMEOUT)
 	close(logfd);
 	add_kid(c, pid);
 
-	got = get_event(c, EVENT_MS, &type, &emr);
+	got = rt_next_event(c->rt.ctx, EVENT_MS, &type, &emr);
 	EXPECT_EQ(1, got)
 		TH_LOG("no IBV_EVENT_MR_REVOKED within %d ms: the extent swap did not break the lease",
 		       EVENT_MS);
@@ -1221,7 +1187,7 @@ static void writable_mapping_unshares(struct __test_metadata *_metadata,
 	EXPECT_EQ(-1, rt_check(c->local, SMALL, SEED_C))
 		TH_LOG("the MR over b does not show what was written to b");
 	/* Writing in place into unshared blocks is no layout change. */
-	EXPECT_EQ(0, get_event(c, 500, &type, &emr));
+	EXPECT_EQ(0, rt_next_event(c->rt.ctx, 500, &type, &emr));
 
 	ASSERT_EQ(0, dereg(c, mr));
 	EXPECT_EQ(0, rt_longterm_leases(b));
@@ -1272,7 +1238,7 @@ TEST_F_TIMEOUT(reflink, reflink_from_leased_file_refused, TIMEOUT)
 	EXPECT_EQ(ETXTBSY, c->job.err)
 		TH_LOG("FICLONERANGE: %s", strerror(c->job.err));
 	EXPECT_GT(1000, elapsed_ms(c->job.start_ns, c->job.done_ns));
-	got = get_event(c, 1000, &type, &emr);
+	got = rt_next_event(c->rt.ctx, 1000, &type, &emr);
 	EXPECT_EQ(0, got)
 		TH_LOG("the reflink out of the file reached its MR (event %d)",
 		       type);
@@ -1542,7 +1508,7 @@ TEST_F_TIMEOUT(change, layout_change_admits_no_user_lease, TIMEOUT)
 	ASSERT_LE(0, ufd);
 
 	ASSERT_EQ(0, change_start(c, fd, RT_TRUNC_DOWN, LEN));
-	ASSERT_EQ(1, get_event(c, 10000, &type, &emr));
+	ASSERT_EQ(1, rt_next_event(c->rt.ctx, 10000, &type, &emr));
 	EXPECT_EQ(mr, emr);
 	EXPECT_EQ(-1, fcntl(ufd, F_SETLEASE, F_LONGTERM))
 		TH_LOG("a long-term lease was granted during the truncate");
@@ -1781,7 +1747,7 @@ TEST_F_TIMEOUT(failslab, events_survive_atomic_allocation_failures, TIMEOUT)
 
 	deadline = rt_now_ms() + EVENT_MS;
 	while (n < NMR && rt_now_ms() < deadline) {
-		if (!get_event(c, 100, &type, &emr))
+		if (!rt_next_event(c->rt.ctx, 100, &type, &emr))
 			continue;
 		for (i = 0; i < NMR; i++)
 			if (type == IBV_EVENT_MR_REVOKED && emr == mr[i])
@@ -1794,10 +1760,10 @@ TEST_F_TIMEOUT(failslab, events_survive_atomic_allocation_failures, TIMEOUT)
 		}
 	}
 	/* No second event for any MR. */
-	while (get_event(c, 500, &type, &emr))
+	while (rt_next_event(c->rt.ctx, 500, &type, &emr))
 		others++;
 	snprintf(p, sizeof(p), FAILSLAB "times");
-	times = read_str(p, val, sizeof(val)) ? -1 : FAIL_TIMES - atoi(val);
+	times = rt_read_str(p, val, sizeof(val)) ? -1 : FAIL_TIMES - atoi(val);
 	failslab_restore(c);
 	TH_LOG("%d of %d events, %d other; %d allocation(s) failed by failslab",
 	       n, NMR, others, times);
@@ -2048,7 +2014,7 @@ static void private_map(struct __test_metadata *_metadata, struct ctx *c,
 	}
 	TH_LOG("the truncate took %ld ms", change_ms(c));
 	EXPECT_EQ(0, c->chg.ret) TH_LOG("truncate: %s", strerror(c->chg.err));
-	EXPECT_EQ(0, get_event(c, 500, &type, &emr));
+	EXPECT_EQ(0, rt_next_event(c->rt.ctx, 500, &type, &emr));
 
 	/* The MR still shows the data it was registered over. */
 	memset(c->local, 0, CHUNK);
@@ -2138,7 +2104,7 @@ static void ro_open_mr(struct __test_metadata *_metadata, struct ctx *c,
 		EXPECT_EQ(1, rt_longterm_leases(a));
 
 	ASSERT_EQ(0, change_start(c, b, RT_TRUNC_DOWN, LEN));
-	EXPECT_EQ(1, get_event(c, 2000, &type, &emr))
+	EXPECT_EQ(1, rt_next_event(c->rt.ctx, 2000, &type, &emr))
 		TH_LOG("no event: the truncate of the file did not break");
 	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
 	EXPECT_EQ(mr, emr);
@@ -2197,13 +2163,6 @@ static void *unbind_thread(void *arg)
 	return NULL;
 }
 
-static int sh(const char *cmd)
-{
-	int st = system(cmd);
-
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* include/uapi/linux/fs.h, fs/ext4/ext4.h */
 struct rt_move_extent {
 	uint32_t reserved, donor_fd;
@@ -2226,7 +2185,7 @@ TEST_F_TIMEOUT(unbind, ext4_defrag_refuses_dax_donor, TIMEOUT)
 	int orig, donor, dir;
 	struct statx st;
 
-	ASSERT_EQ(0, sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mkdir -p " RT_SCRATCH " && mount -o dax=inode /dev/pmem2 " RT_SCRATCH " && mkdir " RT_SCRATCH "/dax"));
+	ASSERT_EQ(0, rt_sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mkdir -p " RT_SCRATCH " && mount -o dax=inode /dev/pmem2 " RT_SCRATCH " && mkdir " RT_SCRATCH "/dax"));
 	/* New files in the directory get the DAX flag, and DAX at once. */
 	dir = open(RT_SCRATCH "/dax", O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, dir);
@@ -2280,7 +2239,7 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 	link[n] = 0;
 	p = strrchr(link, '/');
 	snprintf(u.ns, sizeof(u.ns), "%s", p ? p + 1 : link);
-	ASSERT_EQ(0, sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mkdir -p " RT_SCRATCH " && mount -o dax /dev/pmem2 " RT_SCRATCH));
+	ASSERT_EQ(0, rt_sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1 && mkdir -p " RT_SCRATCH " && mount -o dax /dev/pmem2 " RT_SCRATCH));
 	ASSERT_EQ(0, rt_write_int(BREAK_TIME_SYSCTL, 2));
 
 	snprintf(path, sizeof(path), "%s/safety-unbind", RT_SCRATCH);
@@ -2316,11 +2275,11 @@ TEST_F_TIMEOUT(unbind, device_removal_revokes, TIMEOUT)
 
 	t0 = rt_now_ms();
 	ASSERT_EQ(0, pthread_create(&u.thread, NULL, unbind_thread, &u));
-	EXPECT_EQ(1, get_event(c, 10000, &type, &emr))
+	EXPECT_EQ(1, rt_next_event(c->rt.ctx, 10000, &type, &emr))
 		TH_LOG("no event: the removal did not break the lease");
 	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
 	/* Both files' leases are broken before the removal waits for one. */
-	EXPECT_EQ(1, get_event(c, 1000, &type, &emr3))
+	EXPECT_EQ(1, rt_next_event(c->rt.ctx, 1000, &type, &emr3))
 		TH_LOG("one event only: the removal waits before it breaks all");
 	EXPECT_EQ(IBV_EVENT_MR_REVOKED, type);
 	EXPECT_TRUE((emr == mr && emr3 == mr3) || (emr == mr3 && emr3 == mr));
@@ -2404,7 +2363,7 @@ static int pmem2_bind_again(struct __test_metadata *_metadata)
 			continue;
 		snprintf(p, sizeof(p), "/sys/bus/nd/devices/%s/namespace",
 			 d->d_name);
-		if (read_str(p, v, sizeof(v)) || !v[0])
+		if (rt_read_str(p, v, sizeof(v)) || !v[0])
 			continue;
 		snprintf(p, sizeof(p), "/sys/bus/nd/devices/%s/driver",
 			 d->d_name);
@@ -2584,12 +2543,12 @@ TEST_F_TIMEOUT(unbind, device_removal_refuses_new_leases, TIMEOUT)
 	 * warns), and mkfs wants -F twice.
 	 */
 	if (rebound) {
-		sh("umount " RT_SCRATCH " >/dev/null 2>&1");
-		ASSERT_EQ(0, sh("mkfs.ext4 -q -F -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
+		rt_sh("umount " RT_SCRATCH " >/dev/null 2>&1");
+		ASSERT_EQ(0, rt_sh("mkfs.ext4 -q -F -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
 	} else {
-		ASSERT_EQ(0, sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
+		ASSERT_EQ(0, rt_sh("umount /dev/pmem2 && mkfs.ext4 -q -F -b 4096 /dev/pmem2 >/dev/null 2>&1"));
 	}
-	ASSERT_EQ(0, sh("mkdir -p " RT_SCRATCH2 " && mount -o dax /dev/pmem2 " RT_SCRATCH2));
+	ASSERT_EQ(0, rt_sh("mkdir -p " RT_SCRATCH2 " && mount -o dax /dev/pmem2 " RT_SCRATCH2));
 	n = readlink("/sys/block/pmem2/device", link, sizeof(link) - 1);
 	ASSERT_LT(0, n);
 	link[n] = 0;

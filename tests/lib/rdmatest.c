@@ -342,6 +342,40 @@ int rt_get_event(struct ibv_context *ctx, struct ibv_async_event *ev, int ms)
 	return ibv_get_async_event(ctx, ev) == 0;
 }
 
+int rt_next_event(struct ibv_context *ctx, int ms, enum ibv_event_type *type,
+		  struct ibv_mr **mr)
+{
+	struct ibv_async_event ev;
+
+	if (!rt_get_event(ctx, &ev, ms))
+		return 0;
+	*type = ev.event_type;
+	*mr = ev.element.mr;
+	ibv_ack_async_event(&ev);
+	return 1;
+}
+
+int rt_wait_sigio(int ms, siginfo_t *si)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	do {
+		sig = sigtimedwait(&set, si, &ts);
+	} while (sig < 0 && errno == EINTR);
+	return sig;
+}
+
+int rt_sh(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 int rt_post_rdma(struct rt *rt, int qp, enum ibv_wr_opcode opcode,
 		 struct ibv_mr *lmr, void *laddr, size_t len,
 		 uint64_t raddr, uint32_t rkey, uint64_t wr_id)
@@ -551,6 +585,22 @@ int rt_read_int(const char *path, int *val)
 	ret = fscanf(f, "%d", val) == 1 ? 0 : -1;
 	fclose(f);
 	return ret;
+}
+
+int rt_read_str(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
 }
 
 int rt_write_str(const char *path, const char *val)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <infiniband/verbs.h>
 
@@ -173,9 +174,21 @@ int rt_longterm_leases(int fd);
 
 /* Wait up to @ms for an async event of @ctx; 1 if one was read into @ev. */
 int rt_get_event(struct ibv_context *ctx, struct ibv_async_event *ev, int ms);
+/*
+ * One async event within @ms, acked at once (a read, unacked event would
+ * make ibv_dereg_mr() of its MR wait): 1 with its type and MR, 0 if none.
+ */
+int rt_next_event(struct ibv_context *ctx, int ms, enum ibv_event_type *type,
+		  struct ibv_mr **mr);
+/* SIGIO (blocked by the caller) if it arrives within @ms, else -1. */
+int rt_wait_sigio(int ms, siginfo_t *si);
+/* system(@cmd): its exit status, -1 if it did not exit. */
+int rt_sh(const char *cmd);
 
 /* Small files of /proc, /sys and debugfs: 0, or -1 with errno. */
 int rt_read_int(const char *path, int *val);
+/* The first line of @path, without its newline. */
+int rt_read_str(const char *path, char *buf, size_t size);
 int rt_write_str(const char *path, const char *val);
 int rt_write_int(const char *path, int val);
 
